@@ -1,0 +1,118 @@
+"""Configuration: the environment, read once into one validated model.
+
+The rest of the package never reads ``os.environ``: it takes a :class:`Settings`
+(production code calls :func:`settings`, tests build their own).
+
+=========================  ========================================================  ==========
+variable                   meaning                                                   default
+=========================  ========================================================  ==========
+``QUEUE_URL``              the webhook queue (receiver sends, forwarder re-times)    required*
+``DLQ_URL``                the dead-letter queue (forwarder sends permanent ones)    required*
+``SECRET_ID``              name or ARN of the secret document                        required
+``OURS_API_URL``           Ours ingest base URL                                      Ours prod
+``MAX_BODY_BYTES``         largest webhook body accepted (413 above)                 196608
+``SECRET_MAX_AGE``         seconds the secret document is cached                     300
+``MAX_RECEIVE_COUNT``      the queue's redrive ``maxReceiveCount``                   10
+``RETRY_MAX_DELAY``        cap of the retry backoff, seconds                         60
+``STALE_EVENT_POLICY``     ``dlq`` or ``send_without_time`` for events > 7 days old  ``dlq``
+``OURS_CONNECT_TIMEOUT``   seconds                                                   3.05
+``OURS_READ_TIMEOUT``      seconds                                                   10
+``FORWARD_CONCURRENCY``    parallel Ours calls per batch                             10
+``TRANSLATOR_CONFIG``      JSON: per-source event renames, drops, field synonyms     ``{}``
+=========================  ========================================================  ==========
+
+(*) each function needs the queue URLs it uses.
+
+``TRANSLATOR_CONFIG`` — change behaviour without code::
+
+    {"sources": {
+        "stripe":   {"rename": {"invoice.paid": "Subscription Payment"},
+                     "drop": ["charge.refunded"],
+                     "options": {"external_id_metadata_key": "user_id"}},
+        "webflow":  {"options": {"synonyms": {"email": ["work email"]},
+                                 "forms": {"<formId>": {"synonyms": {"first_name": ["vorname"]}}}}}}}
+
+``rename`` maps a provider event type (or the Ours event name) to another Ours
+event name; ``drop`` lists provider event types to acknowledge and skip;
+``options`` is handed to the source's mapper.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+DEFAULT_OURS_API_URL = "https://api.oursprivacy.com/api/v1"
+#: SQS takes 262,144 bytes per message; the envelope adds headers and, for a
+#: non-UTF-8 body, base64 (4/3). 192 KiB of body always fits as text.
+DEFAULT_MAX_BODY_BYTES = 196_608
+
+
+class SourceConfig(BaseModel):
+    """Per-source behaviour that can change without code."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rename: dict[str, str] = Field(default_factory=dict)
+    drop: frozenset[str] = frozenset()
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class TranslatorConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sources: dict[str, SourceConfig] = Field(default_factory=dict)
+
+    def source(self, name: str) -> SourceConfig:
+        return self.sources.get(name) or SourceConfig()
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+    queue_url: str | None = Field(default=None, alias="QUEUE_URL")
+    dlq_url: str | None = Field(default=None, alias="DLQ_URL")
+    secret_id: str | None = Field(default=None, alias="SECRET_ID")
+    ours_api_url: str = Field(default=DEFAULT_OURS_API_URL, alias="OURS_API_URL")
+    max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, alias="MAX_BODY_BYTES", gt=0, le=240_000)
+    secret_max_age: int = Field(default=300, alias="SECRET_MAX_AGE", ge=0)
+    max_receive_count: int = Field(default=10, alias="MAX_RECEIVE_COUNT", ge=1)
+    retry_max_delay: int = Field(default=60, alias="RETRY_MAX_DELAY", ge=1, le=43_200)
+    stale_event_policy: Literal["dlq", "send_without_time"] = Field(default="dlq", alias="STALE_EVENT_POLICY")
+    ours_connect_timeout: float = Field(default=3.05, alias="OURS_CONNECT_TIMEOUT", gt=0)
+    ours_read_timeout: float = Field(default=10.0, alias="OURS_READ_TIMEOUT", gt=0)
+    forward_concurrency: int = Field(default=10, alias="FORWARD_CONCURRENCY", ge=1, le=64)
+    translator_config: TranslatorConfig = Field(default_factory=TranslatorConfig, alias="TRANSLATOR_CONFIG")
+
+    @field_validator("translator_config", mode="before")
+    @classmethod
+    def _parse_json(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return TranslatorConfig.model_validate_json(value or "{}")
+        return value
+
+    @field_validator("ours_api_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        try:
+            return cls.model_validate({k: v for k, v in env.items() if v != ""})
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors(include_input=False)
+            )
+            raise RuntimeError(f"invalid configuration: {problems}") from None
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    """The process's settings, read from the environment once."""
+    return Settings.from_env()
