@@ -124,9 +124,7 @@ class RetryableDeliveryError(DeliveryError):
 
     reason = "ours_unavailable"
 
-    def __init__(
-        self, message: str, *, delay: float, reason: str | None = None, status: int | None = None
-    ) -> None:
+    def __init__(self, message: str, *, delay: float, reason: str | None = None, status: int | None = None) -> None:
         super().__init__(message, reason=reason)
         self.delay = delay
         self.status = status

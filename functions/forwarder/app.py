@@ -1,0 +1,15 @@
+"""Forwarder Lambda: SQS batch → map → Ours /track, partial batch response. Logic: webhook_translator.forwarder."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from webhook_translator.forwarder import default_forwarder
+from webhook_translator.observability import logger, metrics, trace_handler
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context(clear_state=True)
+@trace_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return default_forwarder().handle(event)

@@ -1,0 +1,108 @@
+"""The queue message between the receiver and the forwarder: a versioned envelope.
+
+It holds exactly what the provider sent (the raw body, as text or base64) and
+the few headers a mapper needs — never a signature or a secret — so that a
+message in the DLQ can be re-driven after a mapper fix.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import UTC, datetime
+from typing import Any, Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from webhook_translator.errors import InvalidEnvelope, PayloadTooLarge
+
+ENVELOPE_VERSION: Final = 1
+#: SQS's limit for one message (body and attributes together).
+SQS_MAX_MESSAGE_BYTES: Final = 262_144
+#: room kept for the message attributes the receiver and forwarder add
+ATTRIBUTE_ALLOWANCE: Final = 2_048
+
+
+class Envelope(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: Literal[1] = ENVELOPE_VERSION
+    source: str = Field(min_length=1, max_length=64)
+    webhook_id: str = Field(min_length=1, max_length=256)
+    received_at: datetime
+    content_type: str = ""
+    #: lower-cased names; only those the source lists as needed by its mapper
+    headers: dict[str, str] = Field(default_factory=dict)
+    #: query parameters the mapper needs (never a URL token)
+    query: dict[str, str] = Field(default_factory=dict)
+    body: str
+    body_encoding: Literal["text", "base64"] = "text"
+
+    @field_validator("received_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+    @classmethod
+    def wrap(
+        cls,
+        *,
+        source: str,
+        webhook_id: str,
+        received_at: datetime,
+        content_type: str,
+        body: bytes,
+        headers: dict[str, str] | None = None,
+        query: dict[str, str] | None = None,
+    ) -> Envelope:
+        try:
+            text, encoding = body.decode("utf-8"), "text"
+        except UnicodeDecodeError:
+            text, encoding = base64.b64encode(body).decode("ascii"), "base64"
+        return cls(
+            source=source,
+            webhook_id=webhook_id,
+            received_at=received_at,
+            content_type=content_type,
+            headers=headers or {},
+            query=query or {},
+            body=text,
+            body_encoding=encoding,  # type: ignore[arg-type]
+        )
+
+    @property
+    def raw_body(self) -> bytes:
+        if self.body_encoding == "base64":
+            return base64.b64decode(self.body)
+        return self.body.encode("utf-8")
+
+    @property
+    def received_at_ms(self) -> int:
+        return int(self.received_at.timestamp() * 1000)
+
+    def json_body(self) -> Any:
+        """The body parsed as JSON (mappers of JSON sources use this)."""
+        from webhook_translator.errors import MappingError
+
+        try:
+            return json.loads(self.raw_body)
+        except (ValueError, UnicodeDecodeError):
+            raise MappingError("body is not valid JSON") from None
+
+    def to_message(self) -> str:
+        """The SQS message body; raises :class:`PayloadTooLarge` if it would not fit."""
+        text = self.model_dump_json()
+        if len(text.encode("utf-8")) > SQS_MAX_MESSAGE_BYTES - ATTRIBUTE_ALLOWANCE:
+            raise PayloadTooLarge("webhook too large to queue")
+        return text
+
+    @classmethod
+    def from_message(cls, text: str) -> Envelope:
+        try:
+            return cls.model_validate_json(text)
+        except ValidationError as exc:
+            fields = sorted({".".join(str(p) for p in e["loc"]) or "message" for e in exc.errors()})
+            raise InvalidEnvelope(f"not a webhook envelope (fields: {', '.join(fields)})") from None
+        except (ValueError, binascii.Error):
+            raise InvalidEnvelope("not a webhook envelope") from None

@@ -1,0 +1,246 @@
+"""The forwarder: SQS batch → map each raw webhook → deliver to Ours → partial batch response.
+
+For every record, one outcome, decided in :meth:`Forwarder.process` only:
+
+* **delivered** / **skipped** (an event type that is not mapped or dropped by
+  configuration): success, SQS deletes it;
+* **permanent** (``MappingError`` — ``no_identity``, ``invalid_payload``,
+  ``stale_event``, ``invalid_envelope``, ``unknown_source``, ``mapper_error`` —
+  or Ours refusing the payload or the token): sent to the DLQ *at once*, original
+  body intact, with message attributes naming the reason; then success;
+* **retryable** (429, 5xx, timeouts): left on the queue with a visibility
+  timeout that grows with the receive count (``Retry-After`` honoured), reported
+  in ``batchItemFailures``; on the last allowed receive it goes to the DLQ
+  itself, so that its reason is recorded.
+
+Records of a batch are processed concurrently over the client's pooled session.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Literal
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from webhook_translator.config import Settings, settings
+from webhook_translator.envelope import Envelope
+from webhook_translator.errors import (
+    MappingError,
+    PermanentDeliveryError,
+    RetryableDeliveryError,
+    TranslatorError,
+    UnknownSource,
+)
+from webhook_translator.observability import logger, metrics
+from webhook_translator.ours.client import OursClient
+from webhook_translator.redact import redact
+from webhook_translator.sources.base import MapContext, Source
+from webhook_translator.sources.registry import REGISTRY
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+
+MAX_VISIBILITY = 43_200
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: Literal["delivered", "skipped", "dead_lettered", "retry"]
+    source: str = "-"
+    webhook_id: str = "-"
+    event_type: str = "-"
+    reason: str | None = None
+    events: int = 0
+    delay: float = 0.0
+
+    @property
+    def failed(self) -> bool:
+        """Whether SQS must keep the record (it is reported in batchItemFailures)."""
+        return self.status == "retry"
+
+
+class Forwarder:
+    def __init__(
+        self,
+        config: Settings,
+        client: OursClient,
+        *,
+        sqs: SQSClient | None = None,
+        registry: Mapping[str, Source] = REGISTRY,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if not config.dlq_url:
+            raise RuntimeError("DLQ_URL is not set")
+        self._config = config
+        self._client = client
+        self._sqs = sqs
+        self._registry = registry
+        self._clock = clock
+
+    @property
+    def sqs(self) -> SQSClient:
+        if self._sqs is None:
+            import boto3
+
+            self._sqs = boto3.client("sqs")
+        return self._sqs
+
+    # --- the batch ------------------------------------------------------------------------------
+
+    def handle(self, event: Mapping[str, Any]) -> dict[str, list[dict[str, str]]]:
+        records = [SQSRecord(raw) for raw in event.get("Records") or []]
+        if not records:
+            return {"batchItemFailures": []}
+        workers = min(self._config.forward_concurrency, len(records))
+        if workers == 1:
+            outcomes = [self.process(records[0])]
+        else:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                outcomes = list(pool.map(self.process, records))
+        failures = [
+            {"itemIdentifier": record.message_id}
+            for record, outcome in zip(records, outcomes, strict=True)
+            if outcome.failed
+        ]
+        return {"batchItemFailures": failures}
+
+    # --- one record -----------------------------------------------------------------------------
+
+    def process(self, record: SQSRecord) -> Outcome:
+        attempts = int(record.attributes.approximate_receive_count or 1)
+        source_name = _attribute(record, "source")
+        webhook_id = _attribute(record, "webhook_id")
+        event_type = "-"
+        try:
+            envelope = Envelope.from_message(record.body)
+            source_name, webhook_id = envelope.source, envelope.webhook_id
+            source = self._registry.get(envelope.source)
+            if source is None:
+                raise UnknownSource(f"no source named {envelope.source[:64]!r} is registered", reason="unknown_source")
+            ctx = MapContext(
+                source=source,
+                now_ms=int(self._clock() * 1000),
+                config=self._config.translator_config.source(source.name),
+                stale_policy=self._config.stale_event_policy,
+            )
+            try:
+                result = source.map(envelope, ctx)
+            except TranslatorError:
+                raise
+            except Exception as exc:  # a mapper bug: retrying cannot help; keep it for a redrive after the fix
+                raise MappingError(f"mapper failed ({type(exc).__name__})", reason="mapper_error") from exc
+            event_type = result.event_type
+            if result.skipped is not None:
+                return self._done(Outcome("skipped", source_name, webhook_id, event_type, reason=result.skipped))
+            for track in result.events:
+                self._client.track(track, source=source.name, attempt=attempts)
+            return self._done(Outcome("delivered", source_name, webhook_id, event_type, events=len(result.events)))
+        except RetryableDeliveryError as exc:
+            if attempts >= self._config.max_receive_count:
+                return self._dead_letter(record, source_name, webhook_id, event_type, exc, attempts)
+            delay = min(exc.delay, MAX_VISIBILITY)
+            self._retry_later(record, delay)
+            return self._done(Outcome("retry", source_name, webhook_id, event_type, reason=exc.reason, delay=delay))
+        except (MappingError, PermanentDeliveryError, UnknownSource) as exc:
+            return self._dead_letter(record, source_name, webhook_id, event_type, exc, attempts)
+
+    def _retry_later(self, record: SQSRecord, delay: float) -> None:
+        if not self._config.queue_url:
+            return
+        try:
+            self.sqs.change_message_visibility(
+                QueueUrl=self._config.queue_url,
+                ReceiptHandle=record.receipt_handle,
+                VisibilityTimeout=max(0, int(delay)),
+            )
+        except Exception as exc:  # the queue's own visibility timeout applies instead
+            logger.warning("could not set the retry delay", extra={"error": type(exc).__name__})
+
+    def _dead_letter(
+        self,
+        record: SQSRecord,
+        source: str,
+        webhook_id: str,
+        event_type: str,
+        exc: TranslatorError,
+        attempts: int,
+    ) -> Outcome:
+        reason = exc.reason
+        attributes = {
+            "source": source,
+            "webhook_id": webhook_id,
+            "event_type": event_type,
+            "failure_reason": reason,
+            "failure_detail": redact(exc.message, 256),
+            "attempts": str(attempts),
+            "failed_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        status = getattr(exc, "status", None)
+        if status is not None:
+            attributes["ours_status"] = str(status)
+        try:
+            self.sqs.send_message(
+                QueueUrl=str(self._config.dlq_url),
+                MessageBody=record.body,
+                MessageAttributes={k: {"DataType": "String", "StringValue": v or "-"} for k, v in attributes.items()},
+            )
+        except Exception as err:  # the DLQ is unreachable: keep the message on the queue instead
+            logger.error(
+                "could not dead-letter; leaving the message on the queue",
+                extra={"source": source, "webhook_id": webhook_id, "error": type(err).__name__},
+            )
+            return self._done(Outcome("retry", source, webhook_id, event_type, reason=reason))
+        return self._done(Outcome("dead_lettered", source, webhook_id, event_type, reason=reason))
+
+    def _done(self, outcome: Outcome) -> Outcome:
+        extra = {
+            "source": outcome.source,
+            "webhook_id": outcome.webhook_id,
+            "event_type": outcome.event_type,
+            "outcome": outcome.status,
+        }
+        if outcome.reason:
+            extra["reason"] = outcome.reason
+        if outcome.status == "dead_lettered":
+            logger.warning("webhook dead-lettered", extra=extra)
+        elif outcome.status == "retry":
+            logger.info("webhook will be retried", extra={**extra, "delay": round(outcome.delay, 1)})
+        else:
+            logger.info(f"webhook {outcome.status}", extra=extra)
+        names = {"delivered": "WebhooksDelivered", "skipped": "WebhooksSkipped"}
+        names |= {"dead_lettered": "WebhooksDeadLettered", "retry": "WebhooksRetried"}
+        metrics.add_metric(name=names[outcome.status], unit=MetricUnit.Count, value=1)
+        if outcome.events:
+            metrics.add_metric(name="EventsDelivered", unit=MetricUnit.Count, value=outcome.events)
+        return outcome
+
+
+def _attribute(record: SQSRecord, name: str) -> str:
+    attribute = (record.raw_event.get("messageAttributes") or {}).get(name) or {}
+    return str(attribute.get("stringValue") or "-")
+
+
+@lru_cache(maxsize=1)
+def default_forwarder() -> Forwarder:
+    """The Lambda's forwarder, built once per container from the environment."""
+    from webhook_translator.secrets import SecretStore
+
+    config = settings()
+    if not config.secret_id:
+        raise RuntimeError("SECRET_ID is not set")
+    store = SecretStore(config.secret_id, max_age=config.secret_max_age)
+    client = OursClient(
+        config.ours_api_url,
+        store,
+        connect_timeout=config.ours_connect_timeout,
+        read_timeout=config.ours_read_timeout,
+        max_delay=config.retry_max_delay,
+    )
+    return Forwarder(config, client)

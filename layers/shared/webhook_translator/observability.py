@@ -1,0 +1,40 @@
+"""Logging, metrics and (optional) tracing, set up once and imported everywhere.
+
+Tracing is imported lazily: Powertools' ``Tracer`` pulls in aws-xray-sdk, which
+costs ~200 ms of cold start, so it is created only when ``POWERTOOLS_TRACE_DISABLED``
+is explicitly ``false``.
+
+Nothing logged here may carry personal data or secrets: log the source, the
+webhook id, the event type, reasons and counts — never a body, an email, a
+name, a phone number, a token, a signing secret or a signature.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from aws_lambda_powertools import Logger, Metrics
+
+SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "webhook-translator")
+NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "WebhookTranslator")
+
+logger = Logger(service=SERVICE)
+metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def tracing_enabled() -> bool:
+    return os.environ.get("POWERTOOLS_TRACE_DISABLED", "true").lower() in ("false", "0")
+
+
+def trace_handler(handler: F) -> F:
+    """Wrap a Lambda handler with Powertools' tracer only when tracing is on."""
+    if not tracing_enabled():
+        return handler
+    from aws_lambda_powertools import Tracer
+
+    tracer = Tracer(service=SERVICE)
+    return tracer.capture_lambda_handler(handler)  # type: ignore[no-any-return]

@@ -1,0 +1,194 @@
+"""The receiver: API Gateway HTTP API (payload 2.0) → verified → queued raw on SQS.
+
+``POST /webhooks/{source}`` answers (DESIGN.md):
+
+===  =========================================================================
+200  verified and queued: ``{"received": true, "id": "<webhook id>"}`` (also a handshake's answer)
+400  malformed body, bad base64, missing Content-Type
+401  missing, wrong or stale signature (never echoes a computed signature)
+404  unknown source
+405  not a POST
+413  body over ``MAX_BODY_BYTES`` (or an envelope over the SQS limit)
+415  a content type the source does not send
+503  the queue or the secret is unavailable — the provider retries; nothing unqueued is acknowledged
+===  =========================================================================
+
+Typed errors (:mod:`webhook_translator.errors`) become answers in :meth:`Receiver.handle` only.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Protocol
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from webhook_translator.config import Settings, settings
+from webhook_translator.envelope import Envelope
+from webhook_translator.errors import (
+    BadRequest,
+    ConfigurationError,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    QueueUnavailable,
+    UnsupportedMediaType,
+    WebhookRejected,
+)
+from webhook_translator.observability import logger, metrics
+from webhook_translator.sources.base import InboundRequest, Source, body_hash
+from webhook_translator.sources.registry import REGISTRY, get_source
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+
+
+class SigningSecrets(Protocol):
+    def signing_secrets(self, source: str) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: Mapping[str, Any]
+
+    def to_apigw(self) -> dict[str, Any]:
+        return {
+            "statusCode": self.status,
+            "headers": {"content-type": "application/json"},
+            "body": json.dumps(self.body, separators=(",", ":")),
+        }
+
+
+def request_from_apigw(event: Mapping[str, Any], received_at: datetime) -> tuple[str, str, InboundRequest]:
+    """(method, source name, request) from an HTTP API payload-2.0 event; the body stays raw bytes."""
+    http = (event.get("requestContext") or {}).get("http") or {}
+    method = str(http.get("method") or "POST").upper()
+    source = ((event.get("pathParameters") or {}).get("source") or "").strip()
+    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    raw = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        try:
+            body = base64.b64decode(raw, validate=True)
+        except (ValueError, binascii.Error):
+            raise BadRequest("body is not valid base64") from None
+    else:
+        body = raw.encode("utf-8") if isinstance(raw, str) else bytes(raw)
+    query = {str(k): str(v) for k, v in (event.get("queryStringParameters") or {}).items()}
+    domain = (event.get("requestContext") or {}).get("domainName") or headers.get("host") or "localhost"
+    url = f"https://{domain}{event.get('rawPath') or ''}"
+    if event.get("rawQueryString"):
+        url += f"?{event['rawQueryString']}"
+    request = InboundRequest(source=source, body=body, headers=headers, query=query, url=url, received_at=received_at)
+    return method, source, request
+
+
+class Receiver:
+    """Verify one webhook and queue it; every refusal is a typed error turned into an answer here."""
+
+    def __init__(
+        self,
+        config: Settings,
+        secrets: SigningSecrets,
+        *,
+        sqs: SQSClient | None = None,
+        registry: Mapping[str, Source] = REGISTRY,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        if not config.queue_url:
+            raise RuntimeError("QUEUE_URL is not set")
+        self._config = config
+        self._secrets = secrets
+        self._sqs = sqs
+        self._registry = registry
+        self._clock = clock
+
+    @property
+    def sqs(self) -> SQSClient:
+        if self._sqs is None:
+            import boto3
+
+            self._sqs = boto3.client("sqs")
+        return self._sqs
+
+    def handle(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        source_name = "-"
+        try:
+            method, source_name, request = request_from_apigw(event, self._clock())
+            answer = self._receive(method, source_name, request)
+        except WebhookRejected as exc:
+            answer = Answer(exc.status, {"error": exc.message})
+            log = logger.warning if exc.status >= 500 else logger.info
+            log("webhook refused", extra={"source": source_name[:64], "status": exc.status, "reason": exc.reason})
+            metrics.add_metric(name=f"Rejected{exc.status}", unit=MetricUnit.Count, value=1)
+        return answer.to_apigw()
+
+    def _receive(self, method: str, source_name: str, request: InboundRequest) -> Answer:
+        if not source_name:
+            raise NotFound("no source in the path: POST /webhooks/{source}")
+        source = self._registry.get(source_name) or get_source(source_name)
+        if method != "POST":
+            raise MethodNotAllowed(f"{method} is not allowed: send POST")
+        if len(request.body) > self._config.max_body_bytes:
+            raise PayloadTooLarge(f"body is {len(request.body)} bytes; the limit is {self._config.max_body_bytes}")
+        if not request.content_type:
+            raise BadRequest("missing Content-Type header")
+        if request.content_type not in source.content_types:
+            raise UnsupportedMediaType(
+                f"{source.name} sends {', '.join(source.content_types)}, not {request.content_type[:80]}"
+            )
+        secrets = self._secrets.signing_secrets(source.name)
+        if not secrets:
+            raise ConfigurationError(f"no signing secret configured for source {source.name!r}")
+        source.verify(request, secrets)
+
+        challenge = source.handshake(request)
+        if challenge is not None:
+            logger.info("handshake answered", extra={"source": source.name})
+            return Answer(200, challenge)
+
+        webhook_id = source.webhook_id(request) or f"sha256:{body_hash(request.body)[:40]}"
+        envelope = Envelope.wrap(
+            source=source.name,
+            webhook_id=webhook_id,
+            received_at=request.received_at,
+            content_type=request.header("content-type") or "",
+            body=request.body,
+            headers={h: v for h in source.forwarded_headers if (v := request.header(h)) is not None},
+        )
+        message = envelope.to_message()
+        self._enqueue(envelope, message)
+        logger.info("webhook queued", extra={"source": source.name, "webhook_id": webhook_id})
+        metrics.add_metric(name="WebhooksQueued", unit=MetricUnit.Count, value=1)
+        return Answer(200, {"received": True, "id": webhook_id})
+
+    def _enqueue(self, envelope: Envelope, message: str) -> None:
+        try:
+            self.sqs.send_message(
+                QueueUrl=str(self._config.queue_url),
+                MessageBody=message,
+                MessageAttributes={
+                    "source": {"DataType": "String", "StringValue": envelope.source},
+                    "webhook_id": {"DataType": "String", "StringValue": envelope.webhook_id},
+                },
+            )
+        except Exception as exc:  # any botocore/network failure: the provider must retry
+            logger.error("queue unavailable", extra={"source": envelope.source, "error": type(exc).__name__})
+            raise QueueUnavailable("could not queue the webhook; retry later") from None
+
+
+@lru_cache(maxsize=1)
+def default_receiver() -> Receiver:
+    """The Lambda's receiver, built once per container from the environment."""
+    from webhook_translator.secrets import SecretStore
+
+    config = settings()
+    if not config.secret_id:
+        raise RuntimeError("SECRET_ID is not set")
+    return Receiver(config, SecretStore(config.secret_id, max_age=config.secret_max_age))
