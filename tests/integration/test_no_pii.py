@@ -18,9 +18,9 @@ import boto3
 import pytest
 import stripe
 from moto import mock_aws
+
 from support.apigw import http_event
 from support.aws import Queues, make_queues, make_visible, poll_once
-
 from webhook_translator.config import Settings
 from webhook_translator.forwarder import Forwarder
 from webhook_translator.local.ours_server import Fault, LocalOurs
@@ -126,6 +126,7 @@ def test_nothing_personal_or_secret_is_ever_written(
     written = capsys.readouterr()
     attributes = json.dumps([m["MessageAttributes"] for m in dead])
     haystack = "\n".join([written.out, written.err, caplog.text, *answers, attributes])
-    assert "webhook queued" in haystack and "dead-lettered" in haystack  # the logs were captured
+    assert "webhook queued" in haystack  # the logs were captured
+    assert "dead-lettered" in haystack
     for needle in [EMAIL, "secret.person", PHONE, "5125550199", FIRST, LAST, TOKEN, SIGNING, *signatures]:
         assert needle not in haystack, f"leaked: {needle[:6]}…"

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from support.apigw import sample
 
+from support.apigw import sample
 from webhook_translator.config import SourceConfig
 from webhook_translator.envelope import Envelope
 from webhook_translator.errors import MappingError

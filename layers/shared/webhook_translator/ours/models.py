@@ -7,7 +7,7 @@ Rules (see ``shared/ours-api.md``) and the code each failure carries in
 code                        rule
 ==========================  =================================================================
 ``string_too_short``        strings are measured after trimming; whitespace-only is empty
-``string_too_long``         ``event`` ≤ 1000, ids ≤ 400, ``email`` ≤ 1000, token ≤ 250
+``string_too_long``         ``event`` ≤ 1000, ids ≤ 400, ``email`` ≤ 1000, token ≤ 250 (UTF-16 units)
 ``string_type``             ids, names and emails must be strings (no numbers coerced)
 ``no_identity``             at least one of userId, externalId, email, userProperties.phone_number
 ``time_not_ms``             ``time`` looks like seconds, not milliseconds
@@ -38,6 +38,7 @@ from typing import Annotated, Any, Final, Literal
 
 from pydantic import (
     AfterValidator,
+    AllowInfNan,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -104,27 +105,27 @@ class InvalidTrackEvent(MappingError):
 # --- strings ---------------------------------------------------------------------------------
 
 
-def _trimmed(max_len: int) -> Any:
-    """A strict string, measured after trimming, whitespace-only rejected."""
+def _trimmed(max_len: int) -> AfterValidator:
+    """For a strict string: measured after trimming, whitespace-only rejected."""
 
     def check(value: str) -> str:
         stripped = value.strip()
         if not stripped:
             raise PydanticCustomError("string_too_short", "must not be empty or whitespace-only")
-        if len(stripped) > max_len:
+        if _utf16_units(stripped) > max_len:  # Ours counts like JavaScript: UTF-16 code units
             raise PydanticCustomError(
                 "string_too_long", "longer than {max_len} characters after trimming", {"max_len": max_len}
             )
         return stripped
 
-    return Annotated[StrictStr, AfterValidator(check)]
+    return AfterValidator(check)
 
 
-EventName = _trimmed(1000)
-Id400 = _trimmed(400)
-Email = _trimmed(1000)
-Token = _trimmed(250)
-ShortText = _trimmed(1000)
+EventName = Annotated[StrictStr, _trimmed(1000)]
+Id400 = Annotated[StrictStr, _trimmed(400)]
+Email = Annotated[StrictStr, _trimmed(1000)]
+Token = Annotated[StrictStr, _trimmed(250)]
+ShortText = Annotated[StrictStr, _trimmed(1000)]
 
 
 # --- free-form property objects --------------------------------------------------------------
@@ -195,6 +196,8 @@ def _properties_validator(value: Any) -> dict[str, Any]:
 
 Properties = Annotated[dict[str, Any], BeforeValidator(_properties_validator)]
 AnyJson = Annotated[Any, Field()]
+#: a strict float that JSON can carry (no NaN, no infinity)
+FiniteFloat = Annotated[StrictFloat, AllowInfNan(False)]
 
 
 class _Strict(BaseModel):
@@ -253,9 +256,8 @@ class UserProperties(_Strict):
     def _json_value(cls, value: Any) -> Any:
         if isinstance(value, str) and not value.strip():
             return None
-        if isinstance(value, dict | list):
-            return check_properties({"value": value})["value"]
-        return value
+        # any JSON value, checked like a property (NaN, sets, bytes… would be sent as null or coerced)
+        return check_properties({"value": value}).get("value")
 
 
 class DefaultProperties(_Strict):
@@ -284,12 +286,12 @@ class DefaultProperties(_Strict):
     fbclid: ShortText | None = None
     msclkid: ShortText | None = None
     ttclid: ShortText | None = None
-    activeDuration: StrictInt | StrictFloat | None = None
-    duration: StrictInt | StrictFloat | None = None
-    page_hash: StrictInt | StrictFloat | None = None
-    screen_height: StrictInt | StrictFloat | None = None
-    screen_width: StrictInt | StrictFloat | None = None
-    sessionCount: StrictInt | StrictFloat | None = None
+    activeDuration: StrictInt | FiniteFloat | None = None
+    duration: StrictInt | FiniteFloat | None = None
+    page_hash: StrictInt | FiniteFloat | None = None
+    screen_height: StrictInt | FiniteFloat | None = None
+    screen_width: StrictInt | FiniteFloat | None = None
+    sessionCount: StrictInt | FiniteFloat | None = None
     fv: StrictBool | None = None
     iframe: StrictBool | None = None
     new_s: StrictBool | None = None
