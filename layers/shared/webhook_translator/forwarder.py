@@ -100,7 +100,7 @@ class Forwarder:
             return {"batchItemFailures": []}
         workers = min(self._config.forward_concurrency, len(records))
         if workers == 1:
-            outcomes = [self.process(records[0])]
+            outcomes = [self.process(record) for record in records]
         else:
             with ThreadPoolExecutor(max_workers=workers) as pool:
                 outcomes = list(pool.map(self.process, records))
