@@ -68,7 +68,7 @@ class Envelope(BaseModel):
             headers=headers or {},
             query=query or {},
             body=text,
-            body_encoding=encoding,  # type: ignore[arg-type]
+            body_encoding=encoding,
         )
 
     @property

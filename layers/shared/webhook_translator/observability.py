@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from aws_lambda_powertools import Logger, Metrics
 
@@ -37,4 +37,4 @@ def trace_handler(handler: F) -> F:
     from aws_lambda_powertools import Tracer
 
     tracer = Tracer(service=SERVICE)
-    return tracer.capture_lambda_handler(handler)  # type: ignore[no-any-return]
+    return cast(F, tracer.capture_lambda_handler(handler))
