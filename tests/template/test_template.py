@@ -586,3 +586,13 @@ def test_outputs_tell_the_user_where_everything_is(cfn: dict[str, Any], function
     }
     assert outputs["ReceiverFunctionName"]["Value"] == {"Ref": functions["receiver"]}
     assert outputs["ForwarderFunctionName"]["Value"] == {"Ref": functions["forwarder"]}
+
+
+def test_function_logs_have_a_bounded_retention(cfn: dict[str, Any]) -> None:
+    # Given the transformed template
+    groups = list(of_type(cfn, "AWS::Logs::LogGroup").values())
+    # Then each function's log group exists with a retention (logs are not kept forever)
+    assert len(groups) == 2
+    for group in groups:
+        assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+        assert group["Properties"]["LogGroupName"]["Fn::Sub"].startswith("/aws/lambda/${")
