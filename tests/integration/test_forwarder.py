@@ -324,3 +324,45 @@ def test_a_token_ours_keeps_refusing_is_dead_lettered_as_auth(pipeline: Pipeline
     [dead] = pipeline.dead_letters()
     assert dlq_attributes(dead)["failure_reason"] == "auth"
     assert len([r for r in ours.requests if r.path.endswith("/track")]) == 2
+
+
+class BrokenTokens:
+    """A secret store whose secret cannot be read (deleted, throttled, no permission)."""
+
+    def ours_token(self, source: str, *, force: bool = False) -> str:
+        from webhook_translator.errors import ConfigurationError
+
+        raise ConfigurationError("the secret 'wt' could not be read (ResourceNotFoundException)")
+
+
+class ExplodingClient(OursClient):
+    def track(self, event: Any, *, source: str, attempt: int = 1) -> None:
+        raise KeyError("jane.doe@example.com")
+
+
+@pytest.mark.parametrize(
+    ("client", "reason"),
+    [
+        (lambda url: OursClient(url, BrokenTokens()), "configuration"),
+        (lambda url: ExplodingClient(url, BrokenTokens()), "internal_error"),
+    ],
+    ids=["unreadable secret", "unexpected error"],
+)
+def test_infrastructure_failures_are_retried_then_dead_lettered_never_crash_the_batch(
+    pipeline: Pipeline, ours: LocalOurs, client: Any, reason: str
+) -> None:
+    # Given a forwarder that cannot read its secret (or hits a bug), with 2 receives allowed
+    config = Settings(QUEUE_URL=pipeline.queues.queue_url, DLQ_URL=pipeline.queues.dlq_url, MAX_RECEIVE_COUNT=2)
+    pipeline.forwarder = Forwarder(config, client(ours.url), sqs=pipeline.queues.sqs, clock=lambda: NOW + 5)
+    pipeline.send(stripe_event())
+    # When the batch is handled twice
+    first = pipeline.poll()
+    make_visible()
+    second = pipeline.poll()
+    # Then the first receive leaves it for a retry, the last one dead-letters it with the reason
+    assert len(first["batchItemFailures"]) == 1
+    assert second == {"batchItemFailures": []}
+    [dead] = pipeline.dead_letters()
+    attributes = dlq_attributes(dead)
+    assert attributes["failure_reason"] == reason
+    assert "jane" not in json.dumps(attributes)

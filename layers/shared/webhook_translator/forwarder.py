@@ -32,6 +32,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from webhook_translator.config import Settings, settings
 from webhook_translator.envelope import Envelope
 from webhook_translator.errors import (
+    ConfigurationError,
     MappingError,
     PermanentDeliveryError,
     RetryableDeliveryError,
@@ -39,7 +40,7 @@ from webhook_translator.errors import (
     UnknownSource,
 )
 from webhook_translator.observability import logger, metrics
-from webhook_translator.ours.client import OursClient
+from webhook_translator.ours.client import OursClient, default_session
 from webhook_translator.redact import redact
 from webhook_translator.sources.base import MapContext, Source
 from webhook_translator.sources.registry import REGISTRY
@@ -143,13 +144,36 @@ class Forwarder:
                 self._client.track(track, source=source.name, attempt=attempts)
             return self._done(Outcome("delivered", source_name, webhook_id, event_type, events=len(result.events)))
         except RetryableDeliveryError as exc:
-            if attempts >= self._config.max_receive_count:
-                return self._dead_letter(record, source_name, webhook_id, event_type, exc, attempts)
-            delay = min(exc.delay, MAX_VISIBILITY)
-            self._retry_later(record, delay)
-            return self._done(Outcome("retry", source_name, webhook_id, event_type, reason=exc.reason, delay=delay))
+            return self._retry(record, source_name, webhook_id, event_type, exc, attempts)
         except (MappingError, PermanentDeliveryError, UnknownSource) as exc:
             return self._dead_letter(record, source_name, webhook_id, event_type, exc, attempts)
+        except ConfigurationError as exc:  # the secret could not be read: transient until the retries run out
+            delay = self._client.retry_delay(attempts, None)
+            retry = RetryableDeliveryError(exc.message, delay=delay, reason="configuration")
+            return self._retry(record, source_name, webhook_id, event_type, retry, attempts)
+        except Exception as exc:  # a bug outside the mapper: never fail the whole batch, never log the message text
+            logger.error("unexpected error", extra={"source": source_name, "error": type(exc).__name__})
+            delay = self._client.retry_delay(attempts, None)
+            retry = RetryableDeliveryError(
+                f"internal error ({type(exc).__name__})", delay=delay, reason="internal_error"
+            )
+            return self._retry(record, source_name, webhook_id, event_type, retry, attempts)
+
+    def _retry(
+        self,
+        record: SQSRecord,
+        source: str,
+        webhook_id: str,
+        event_type: str,
+        exc: RetryableDeliveryError,
+        attempts: int,
+    ) -> Outcome:
+        """Leave the record on the queue for ``exc.delay`` — or, on the last allowed receive, dead-letter it."""
+        if attempts >= self._config.max_receive_count:
+            return self._dead_letter(record, source, webhook_id, event_type, exc, attempts)
+        delay = min(exc.delay, MAX_VISIBILITY)
+        self._retry_later(record, delay)
+        return self._done(Outcome("retry", source, webhook_id, event_type, reason=exc.reason, delay=delay))
 
     def _retry_later(self, record: SQSRecord, delay: float) -> None:
         if not self._config.queue_url:
@@ -212,6 +236,8 @@ class Forwarder:
             logger.warning("webhook dead-lettered", extra=extra)
         elif outcome.status == "retry":
             logger.info("webhook will be retried", extra={**extra, "delay": round(outcome.delay, 1)})
+        elif outcome.status == "delivered":
+            logger.info("webhook delivered", extra={**extra, "events": outcome.events})
         else:
             logger.info(f"webhook {outcome.status}", extra=extra)
         names = {"delivered": "WebhooksDelivered", "skipped": "WebhooksSkipped"}
@@ -239,6 +265,7 @@ def default_forwarder() -> Forwarder:
     client = OursClient(
         config.ours_api_url,
         store,
+        session=default_session(pool_size=config.forward_concurrency),
         connect_timeout=config.ours_connect_timeout,
         read_timeout=config.ours_read_timeout,
         max_delay=config.retry_max_delay,

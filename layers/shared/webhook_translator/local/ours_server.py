@@ -1,0 +1,853 @@
+"""A local Ours ingest endpoint that checks every call against the contract in ``shared/ours-api.md``.
+
+It is the test oracle for :mod:`webhook_translator.ours.models`, so it is written
+from the contract alone and imports nothing from that module. Where the contract
+is silent it takes the conservative reading (unknown top-level keys, unknown
+``userProperties`` keys and unknown ``identityContext`` keys are rejected).
+
+Endpoints, under ``/api/v1``:
+
+* ``POST /track``, ``POST /identify`` — 200 ``{"success": true}``; 400 with
+  ``{"success": false, "error": ...}`` for a payload breaking a rule; 401 for a
+  missing, malformed or unknown token; 413 body too large; 415 not JSON.
+* ``POST /batch`` — 200 when every row is accepted, 207 with ``results`` rows
+  (``invalid_event`` / ``queue_failed``) when some are not, 413 with ``"limit": N``
+  when there are more rows than it takes.
+
+Faults (:class:`Fault`) make it answer like a struggling Ours: an error status
+(with ``Retry-After``), a slow answer, or a dropped connection — for every call,
+or only for the events with a given ``distinctId`` or name.
+
+Other processes (the CLI's ``serve``, end-to-end tests) drive it over HTTP:
+
+===============================  ==============================================
+``GET /_control/health``         ``{"ok": true}``
+``GET /_control/accepted``       the accepted events (token removed), a JSON list
+``DELETE /_control/accepted``    forget everything received (:meth:`LocalOurs.reset`)
+``GET /_control/deliveries``     ``{distinctId: times accepted}``
+``GET /_control/requests``       every call: ``[{"path", "status", "body"}]``
+``GET /_control/faults``         the active faults
+``POST /_control/faults``        add a fault (a :class:`Fault` as JSON)
+``DELETE /_control/faults``      clear the faults
+===============================  ==============================================
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, fields
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Final, Literal, NamedTuple
+from urllib.parse import urlsplit
+
+__all__ = ["API_PREFIX", "Fault", "LocalOurs", "RecordedRequest", "validate_identify", "validate_track"]
+
+API_PREFIX: Final = "/api/v1"
+
+# --- the contract ---------------------------------------------------------------------------
+
+TOKEN_MAX: Final = 250
+EVENT_MAX: Final = 1000
+ID_MAX: Final = 400
+EMAIL_MAX: Final = 1000
+PROPERTY_KEYS_MAX: Final = 200
+OBJECT_LEVELS_MAX: Final = 5
+ARRAY_MAX: Final = 250
+#: serialised properties must stay strictly below this many UTF-16 code units
+SIZE_UTF16_LIMIT: Final = 1_048_576
+SEVEN_DAYS_MS: Final = 7 * 24 * 60 * 60 * 1000
+#: a ``time`` below this is seconds, not milliseconds (it would be 1973 in ms)
+SECONDS_CUTOFF: Final = 100_000_000_000
+
+TRACK_KEYS: Final = frozenset(
+    {
+        "token",
+        "event",
+        "userId",
+        "externalId",
+        "email",
+        "distinctId",
+        "time",
+        "eventProperties",
+        "userProperties",
+        "defaultProperties",
+        "identityContext",
+    }
+)
+IDENTIFY_KEYS: Final = frozenset(
+    {"token", "userProperties", "userId", "externalId", "email", "defaultProperties", "identityContext"}
+)
+BATCH_KEYS: Final = frozenset({"token", "events"})
+
+CLICK_AND_CAMPAIGN_IDS: Final = frozenset(
+    {
+        "ad_id",
+        "adset_id",
+        "campaign_id",
+        "fbc",
+        "fbclid",
+        "fbp",
+        "gclid",
+        "gbraid",
+        "wbraid",
+        "msclkid",
+        "li_fat_id",
+        "ttclid",
+        "twclid",
+        "rdt_cid",
+        "sccid",
+        "utm_source",
+        "utm_medium",
+        "utm_campaign",
+        "utm_term",
+        "utm_content",
+        "utm_name",
+    }
+)
+USER_STRING_KEYS: Final = frozenset(
+    {
+        "email",
+        "first_name",
+        "last_name",
+        "gender",
+        "date_of_birth",
+        "city",
+        "state",
+        "country",
+        "external_id",
+        "company_name",
+        "job_title",
+        "ip",
+        "user_agent",
+        "user_agent_full_list",
+        "referrer",
+        "referring_domain",
+    }
+    | CLICK_AND_CAMPAIGN_IDS
+)
+USER_ANY_KEYS: Final = frozenset({"phone_number", "zip", "is_bot"})
+USER_OBJECT_KEYS: Final = frozenset({"consent", "custom_properties"})
+USER_KEYS: Final = USER_STRING_KEYS | USER_ANY_KEYS | USER_OBJECT_KEYS
+
+DEFAULT_NUMBER_KEYS: Final = frozenset(
+    {"activeDuration", "duration", "page_hash", "screen_height", "screen_width", "sessionCount"}
+)
+DEFAULT_BOOLEAN_KEYS: Final = frozenset({"fv", "iframe", "new_s", "webview"})
+
+Problems = list[str]
+
+
+def _utf16_units(text: str) -> int:
+    """A string's length as JavaScript (and so Ours) measures it."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _check_text(problems: Problems, where: str, value: Any, max_len: int, *, nullable: bool = True) -> None:
+    """A string of 1..max_len characters after trimming (``null`` allowed where the field is nullable)."""
+    if value is None:
+        if not nullable:
+            problems.append(f"{where}: required")
+        return
+    if not isinstance(value, str):
+        problems.append(f"{where}: must be a string")
+        return
+    length = _utf16_units(value.strip())
+    if length == 0:
+        problems.append(f"{where}: must not be empty")
+    elif length > max_len:
+        problems.append(f"{where}: must be at most {max_len} characters")
+
+
+def _walk(problems: Problems, where: str, value: Any, level: int) -> None:
+    """Object levels, key counts, empty keys and array lengths of a free-form JSON value."""
+    if isinstance(value, dict):
+        if level > OBJECT_LEVELS_MAX:
+            problems.append(f"{where}: nested deeper than {OBJECT_LEVELS_MAX} object levels")
+            return
+        if len(value) > PROPERTY_KEYS_MAX:
+            problems.append(f"{where}: more than {PROPERTY_KEYS_MAX} keys")
+        for key, item in value.items():
+            if not isinstance(key, str) or not key.strip():
+                problems.append(f"{where}: empty key")
+            _walk(problems, where, item, level + 1)
+    elif isinstance(value, list):
+        if len(value) > ARRAY_MAX:
+            problems.append(f"{where}: an array longer than {ARRAY_MAX}")
+        for item in value:
+            _walk(problems, where, item, level)
+
+
+def _check_properties(problems: Problems, where: str, value: Any) -> None:
+    """A free-form properties object (eventProperties, custom_properties, consent) within Ours's limits."""
+    if value is None:
+        return
+    if not isinstance(value, dict):
+        problems.append(f"{where}: must be an object")
+        return
+    before = len(problems)
+    _walk(problems, where, value, 1)
+    if len(problems) == before:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        if _utf16_units(text) >= SIZE_UTF16_LIMIT:
+            problems.append(f"{where}: serialised size must be below {SIZE_UTF16_LIMIT} UTF-16 units")
+
+
+def _check_user_properties(problems: Problems, value: Any, *, required: bool = False) -> None:
+    where = "userProperties"
+    if value is None:
+        if required:
+            problems.append(f"{where}: required")
+        return
+    if not isinstance(value, dict):
+        problems.append(f"{where}: must be an object")
+        return
+    for key, item in value.items():
+        if key not in USER_KEYS:
+            problems.append(f"{where}: unknown key")
+        elif key in USER_OBJECT_KEYS:
+            _check_properties(problems, f"{where}.{key}", item)
+        elif key in USER_ANY_KEYS:
+            if isinstance(item, dict | list):
+                _walk(problems, f"{where}.{key}", item, 2)
+        elif key == "email":
+            _check_text(problems, f"{where}.email", item, EMAIL_MAX)
+        elif key == "external_id":
+            _check_text(problems, f"{where}.external_id", item, ID_MAX)
+        elif item is not None and not isinstance(item, str):
+            problems.append(f"{where}.{key}: must be a string")
+
+
+def _check_default_properties(problems: Problems, value: Any) -> None:
+    where = "defaultProperties"
+    if value is None:
+        return
+    if not isinstance(value, dict):
+        problems.append(f"{where}: must be an object")
+        return
+    for key, item in value.items():
+        if key == "received_at":
+            problems.append(f"{where}.received_at: set by Ours, must not be sent")
+        elif item is None:
+            continue
+        elif key in DEFAULT_NUMBER_KEYS:
+            if not _is_number(item):
+                problems.append(f"{where}.{key}: must be a number")
+        elif key in DEFAULT_BOOLEAN_KEYS:
+            if not isinstance(item, bool):
+                problems.append(f"{where}.{key}: must be a boolean")
+        elif not isinstance(item, str):
+            problems.append(f"{where}.{key}: must be a string")
+
+
+def _check_identity_context(problems: Problems, value: Any) -> None:
+    where = "identityContext"
+    if value is None:
+        return
+    if not isinstance(value, dict):
+        problems.append(f"{where}: must be an object")
+        return
+    if set(value) - {"ip", "userAgent"}:
+        problems.append(f"{where}: unknown key")
+    _check_text(problems, f"{where}.ip", value.get("ip"), EVENT_MAX, nullable=False)
+    _check_text(problems, f"{where}.userAgent", value.get("userAgent"), EVENT_MAX, nullable=False)
+
+
+def _has_identity(body: Mapping[str, Any]) -> bool:
+    for key in ("userId", "externalId", "email"):
+        value = body.get(key)
+        if isinstance(value, str) and value.strip():
+            return True
+    user = body.get("userProperties")
+    if isinstance(user, dict):
+        phone = user.get("phone_number")
+        if phone is not None and not (isinstance(phone, str) and not phone.strip()):
+            return True
+    return False
+
+
+def _check_time(problems: Problems, value: Any, now_ms: float) -> None:
+    if value is None:
+        return
+    if not _is_number(value):
+        problems.append("time: must be a number")
+    elif value < SECONDS_CUTOFF:
+        problems.append("time: must be milliseconds since the epoch")
+    elif value > now_ms:
+        problems.append("time: must be in the past")
+    elif value < now_ms - SEVEN_DAYS_MS:
+        problems.append("time: must be within the last 7 days")
+
+
+def check_token(value: Any) -> str | None:
+    """The trimmed token if it is well formed (a string of 1-250 characters after trimming), else ``None``."""
+    if not isinstance(value, str):
+        return None
+    stripped = value.strip()
+    return stripped if 0 < _utf16_units(stripped) <= TOKEN_MAX else None
+
+
+def validate_track(body: Any, *, now_ms: float, in_batch: bool = False) -> Problems:
+    """Every rule a ``/track`` body (or, ``in_batch``, a ``/batch`` row) breaks; ``[]`` if it is acceptable.
+
+    The token is not checked here (see :func:`check_token`): a bad token is a 401, not a 400.
+    """
+    if not isinstance(body, dict):
+        return ["event: must be an object"]
+    problems: Problems = []
+    allowed = TRACK_KEYS - {"token"} if in_batch else TRACK_KEYS
+    unknown = set(body) - allowed
+    if unknown:
+        problems.append(f"unknown top-level key{'s' if len(unknown) > 1 else ''}")
+    _check_text(problems, "event", body.get("event"), EVENT_MAX, nullable=False)
+    for key in ("userId", "externalId"):
+        _check_text(problems, key, body.get(key), ID_MAX)
+    _check_text(problems, "distinctId", body.get("distinctId"), ID_MAX, nullable=not in_batch)
+    _check_text(problems, "email", body.get("email"), EMAIL_MAX)
+    _check_time(problems, body.get("time"), now_ms)
+    _check_properties(problems, "eventProperties", body.get("eventProperties"))
+    _check_user_properties(problems, body.get("userProperties"))
+    _check_default_properties(problems, body.get("defaultProperties"))
+    _check_identity_context(problems, body.get("identityContext"))
+    if not _has_identity(body):
+        problems.append("identity: one of userId, externalId, email or userProperties.phone_number is required")
+    return problems
+
+
+def validate_identify(body: Any) -> Problems:
+    """Every rule an ``/identify`` body breaks (token aside); ``[]`` if it is acceptable."""
+    if not isinstance(body, dict):
+        return ["body: must be an object"]
+    problems: Problems = []
+    if set(body) - IDENTIFY_KEYS:
+        problems.append("unknown top-level key")
+    for key in ("userId", "externalId"):
+        _check_text(problems, key, body.get(key), ID_MAX)
+    _check_text(problems, "email", body.get("email"), EMAIL_MAX)
+    _check_user_properties(problems, body.get("userProperties"), required=True)
+    _check_default_properties(problems, body.get("defaultProperties"))
+    _check_identity_context(problems, body.get("identityContext"))
+    if not _has_identity(body):
+        problems.append("identity: one of userId, externalId, email or userProperties.phone_number is required")
+    return problems
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_json(data: bytes) -> Any:
+    """Strict JSON (no NaN/Infinity); ``ValueError`` for anything else."""
+    return json.loads(data.decode("utf-8"), parse_constant=_reject_constant)
+
+
+def mask_token(token: Any) -> str:
+    """A token as it may be printed: its last four characters at most."""
+    if not isinstance(token, str) or not token:
+        return "-"
+    return "****" + token[-4:] if len(token) >= 16 else "****"
+
+
+# --- faults ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Fault:
+    """Make the local Ours misbehave: ``status`` answers an error, ``slow`` waits, ``drop`` hangs up.
+
+    ``times`` is how many calls (or, for a batch, rows) it hits (``None``: until cleared);
+    ``distinct_id`` / ``event`` restrict it to the matching events.
+    """
+
+    kind: Literal["status", "slow", "drop"]
+    status: int = 503
+    retry_after: str | None = None
+    delay: float = 0.0
+    times: int | None = None
+    distinct_id: str | None = None
+    event: str | None = None
+    error: str = "injected fault"
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("status", "slow", "drop"):
+            raise ValueError("kind must be status, slow or drop")
+        if isinstance(self.status, bool) or not isinstance(self.status, int) or not 100 <= self.status <= 599:
+            raise ValueError("status must be an HTTP status code")
+        if not _is_number(self.delay) or self.delay < 0:
+            raise ValueError("delay must be a number >= 0")
+        if self.times is not None and (isinstance(self.times, bool) or not isinstance(self.times, int)):
+            raise ValueError("times must be an integer or null")
+        for name in ("retry_after", "distinct_id", "event"):
+            if getattr(self, name) is not None and not isinstance(getattr(self, name), str):
+                raise ValueError(f"{name} must be a string or null")
+        if not isinstance(self.error, str):
+            raise ValueError("error must be a string")
+
+    @classmethod
+    def from_json(cls, data: Any) -> Fault:
+        if not isinstance(data, dict):
+            raise ValueError("a fault is a JSON object")
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown fault keys: {', '.join(sorted(unknown))}")
+        if "kind" not in data:
+            raise ValueError("a fault needs a kind")
+        return cls(**data)
+
+    @property
+    def targeted(self) -> bool:
+        return self.distinct_id is not None or self.event is not None
+
+    def matches(self, body: Any) -> bool:
+        """Whether this fault applies to one event (an untargeted fault applies to everything)."""
+        if not self.targeted:
+            return True
+        if not isinstance(body, dict):
+            return False
+        if self.distinct_id is not None and body.get("distinctId") != self.distinct_id:
+            return False
+        return self.event is None or body.get("event") == self.event
+
+
+class RecordedRequest(NamedTuple):
+    """One call as the local Ours saw it: API path (``/track``…), the status it answered, the body without token."""
+
+    path: str
+    status: int
+    body: Any
+
+
+# --- the server -----------------------------------------------------------------------------
+
+
+#: an oversized body up to this size is read and discarded before the 413 is sent
+_MAX_DRAIN_BYTES: Final = 64 * 1024 * 1024
+
+
+class _Dropped(Exception):
+    """The handler hung up on purpose."""
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    ours: LocalOurs
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "LocalOurs/1"
+    #: headers and body are separate writes: without this, Nagle + delayed ACK add 40 ms per answer
+    disable_nagle_algorithm = True
+    #: idle keep-alive connections give up after this many seconds
+    timeout = 30
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:  # the echo callback prints instead
+        return
+
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
+
+    def do_PUT(self) -> None:
+        self._dispatch("PUT")
+
+    def do_PATCH(self) -> None:
+        self._dispatch("PATCH")
+
+    def _dispatch(self, method: str) -> None:
+        ours = self.server.ours
+        path = urlsplit(self.path).path
+        try:
+            if path.startswith("/_control/"):
+                status, payload = ours._control(method, path, self._read_body(limit=1_048_576))
+                self._answer(status, payload)
+            elif path.startswith(API_PREFIX + "/") and path[len(API_PREFIX) :] in ("/track", "/batch", "/identify"):
+                ours._api(self, method, path[len(API_PREFIX) :])
+            else:
+                self._answer(404, {"success": False, "error": "not found"})
+        except _Dropped:
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+
+    def _read_body(self, *, limit: int) -> bytes | None:
+        """The request body, or ``None`` if it is larger than ``limit`` (then the connection is closed)."""
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = 0
+        if length > limit:
+            # drain what the client is sending (so it reads our 413 instead of a reset), then hang up
+            remaining = length if length <= _MAX_DRAIN_BYTES else 0
+            while remaining > 0:
+                chunk = self.rfile.read(min(remaining, 65_536))
+                if not chunk:
+                    break
+                remaining -= len(chunk)
+            self.close_connection = True
+            return None
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _answer(self, status: int, payload: Any, headers: Mapping[str, str] | None = None) -> None:
+        data = json.dumps(payload).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(data)
+
+
+class LocalOurs:
+    """A real HTTP server on loopback that behaves like Ours's ingest API and records what it accepts.
+
+    ``tokens``: the accepted tokens (``None``: any well-formed token). ``clock``: seconds since
+    the epoch, for the 7-day window. ``echo``: called with one printable line per API call
+    (event name, distinctId, status; never personal data; the token masked).
+    ``max_body_bytes``: larger bodies get 413. ``max_batch_rows``: larger batches get 413 with
+    ``"limit"`` (both limits are *undocumented* by Ours; these are stand-ins).
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        tokens: set[str] | None = None,
+        clock: Callable[[], float] = time.time,
+        echo: Callable[[str], None] | None = None,
+        max_body_bytes: int = 5 * 1024 * 1024,
+        max_batch_rows: int = 100,
+    ) -> None:
+        self.host = host
+        self._requested_port = port
+        self.tokens = None if tokens is None else {t.strip() for t in tokens}
+        self.clock = clock
+        self.echo = echo
+        self.max_body_bytes = max_body_bytes
+        self.max_batch_rows = max_batch_rows
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._accepted: list[dict[str, Any]] = []
+        self._identified: list[dict[str, Any]] = []
+        self._requests: list[RecordedRequest] = []
+        self._deliveries: Counter[str] = Counter()
+        self._faults: list[Fault] = []
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> LocalOurs:
+        if self._server is not None:
+            return self
+        self._stopping.clear()
+        server = _Server((self.host, self._requested_port), _Handler)
+        server.ours = self
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.02}, name="local-ours", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        server, thread = self._server, self._thread
+        if server is None:
+            return
+        self._stopping.set()  # wakes "slow" faults
+        server.shutdown()
+        server.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
+        self._server = self._thread = None
+
+    def __enter__(self) -> LocalOurs:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("the local Ours is not running")
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        """The API base URL, as ``OURS_API_URL`` expects it."""
+        return f"http://{self.host}:{self.port}{API_PREFIX}"
+
+    # --- what it saw -------------------------------------------------------------------------
+
+    @property
+    def accepted(self) -> list[dict[str, Any]]:
+        """Every accepted event (``/track`` bodies and ``/batch`` rows), token removed, in order."""
+        with self._lock:
+            return list(self._accepted)
+
+    @property
+    def identified(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self._identified)
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every API call: (path such as ``/track``, status answered — 0 if dropped — body without token)."""
+        with self._lock:
+            return list(self._requests)
+
+    def deliveries(self, distinct_id: str) -> int:
+        """How many times an event with this distinctId was accepted."""
+        with self._lock:
+            return self._deliveries[distinct_id]
+
+    @property
+    def faults(self) -> list[Fault]:
+        with self._lock:
+            return list(self._faults)
+
+    def inject(self, fault: Fault) -> None:
+        with self._lock:
+            self._faults.append(fault)
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def reset(self) -> None:
+        """Forget everything received (faults stay)."""
+        with self._lock:
+            self._accepted.clear()
+            self._identified.clear()
+            self._requests.clear()
+            self._deliveries.clear()
+
+    # --- internals ---------------------------------------------------------------------------
+
+    def now_ms(self) -> float:
+        return round(self.clock() * 1000)
+
+    def _take_fault(self, body: Any) -> Fault | None:
+        """The first fault that applies to the whole call (spending one of its ``times``)."""
+        with self._lock:
+            for fault in self._faults:
+                if fault.targeted and not isinstance(body, dict):
+                    continue
+                if fault.targeted and "events" in body:  # a batch: targeted status faults apply per row
+                    rows = body.get("events")
+                    if fault.kind == "status" or not isinstance(rows, list):
+                        continue
+                    if not any(fault.matches(row) for row in rows):
+                        continue
+                elif not fault.matches(body):
+                    continue
+                self._spend(fault)
+                return fault
+        return None
+
+    def _row_fault(self, row: Any) -> Fault | None:
+        """The targeted ``status`` fault for one batch row, if any."""
+        with self._lock:
+            for fault in self._faults:
+                if fault.kind == "status" and fault.targeted and fault.matches(row):
+                    self._spend(fault)
+                    return fault
+        return None
+
+    def _spend(self, fault: Fault) -> None:
+        if fault.times is not None:
+            fault.times -= 1
+            if fault.times <= 0:
+                self._faults.remove(fault)
+
+    def _record(self, path: str, status: int, body: Any, line: str) -> None:
+        if isinstance(body, dict):
+            body = {k: v for k, v in body.items() if k != "token"}
+        with self._lock:
+            self._requests.append(RecordedRequest(path, status, body))
+        if self.echo is not None:
+            self.echo(line)
+
+    def _accept(self, row: dict[str, Any]) -> None:
+        event = {k: v for k, v in row.items() if k != "token"}
+        with self._lock:
+            self._accepted.append(event)
+            distinct_id = event.get("distinctId")
+            if isinstance(distinct_id, str):
+                self._deliveries[distinct_id] += 1
+
+    def _api(self, handler: _Handler, method: str, path: str) -> None:
+        """One call to ``/track``, ``/batch`` or ``/identify``."""
+
+        def answer(status: int, payload: Any, body: Any, detail: str, headers: Mapping[str, str] | None = None) -> None:
+            token = body.get("token") if isinstance(body, dict) else None
+            self._record(path, status, body, f"ours {path} {status} {detail} token={mask_token(token)}")
+            handler._answer(status, payload, headers)
+
+        if method != "POST":
+            answer(405, {"success": False, "error": "method not allowed"}, None, "method not allowed")
+            return
+        raw = handler._read_body(limit=self.max_body_bytes)
+        if raw is None:
+            answer(413, {"success": False, "error": "request body too large"}, None, "body too large")
+            return
+        try:
+            body: Any = parse_json(raw)
+        except ValueError:
+            body = None
+            bad_json = True
+        else:
+            bad_json = False
+
+        fault = self._take_fault(body)
+        if fault is not None:
+            if fault.kind == "drop":
+                self._record(path, 0, body, f"ours {path} dropped (injected fault)")
+                raise _Dropped
+            if fault.kind == "slow":
+                self._stopping.wait(fault.delay)
+            else:
+                headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else None
+                answer(fault.status, {"success": False, "error": fault.error}, body, "(injected fault)", headers)
+                return
+
+        content_type = (handler.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if content_type != "application/json":
+            answer(415, {"success": False, "error": "content type must be application/json"}, None, "not JSON")
+            return
+        if bad_json:
+            answer(400, {"success": False, "error": "body is not valid JSON"}, None, "bad JSON")
+            return
+        if not isinstance(body, dict):
+            answer(400, {"success": False, "error": "body must be a JSON object"}, None, "not an object")
+            return
+        token = check_token(body.get("token"))
+        if token is None or (self.tokens is not None and token not in self.tokens):
+            answer(401, {"success": False, "error": "invalid token"}, body, "invalid token")
+            return
+        if path == "/batch":
+            self._batch(body, answer)
+            return
+        problems = validate_identify(body) if path == "/identify" else validate_track(body, now_ms=self.now_ms())
+        detail = f"event={_printable(body.get('event', '$identify'))} distinctId={_printable(body.get('distinctId'))}"
+        if problems:
+            answer(400, {"success": False, "error": "; ".join(problems[:5])}, body, f"{detail} {problems[0]}")
+            return
+        if path == "/identify":
+            with self._lock:
+                self._identified.append({k: v for k, v in body.items() if k != "token"})
+        else:
+            self._accept(body)
+        answer(200, {"success": True}, body, detail)
+
+    def _batch(self, body: dict[str, Any], answer: Callable[..., None]) -> None:
+        events = body.get("events")
+        if set(body) - BATCH_KEYS:
+            answer(400, {"success": False, "error": "unknown top-level key"}, body, "unknown key")
+            return
+        if not isinstance(events, list) or not events:
+            answer(400, {"success": False, "error": "events: must be a non-empty array"}, body, "no events")
+            return
+        if len(events) > self.max_batch_rows:
+            payload = {"success": False, "error": "too many events in one batch", "limit": self.max_batch_rows}
+            answer(413, payload, body, f"rows={len(events)} over the limit")
+            return
+        now_ms = self.now_ms()
+        results: list[dict[str, Any]] = []
+        worst: Fault | None = None
+        accepted = 0
+        for index, row in enumerate(events):
+            problems = validate_track(row, now_ms=now_ms, in_batch=True)
+            if problems:
+                message = "; ".join(problems[:5])
+                results.append({"index": index, "success": False, "code": "invalid_event", "message": message})
+                continue
+            fault = self._row_fault(row)
+            if fault is not None:
+                transient = fault.status >= 500 or fault.status in (408, 409, 429)
+                code = "queue_failed" if transient else "invalid_event"
+                results.append({"index": index, "success": False, "code": code, "message": fault.error})
+                if worst is None or fault.status > worst.status:
+                    worst = fault
+                continue
+            self._accept(row)
+            accepted += 1
+        failed = len(results)
+        payload = {"success": failed == 0, "accepted": accepted, "failed": failed, "results": results}
+        status = 200 if failed == 0 else 207
+        headers = None
+        if worst is not None and worst.status >= 500:
+            status = worst.status
+        if worst is not None and worst.retry_after is not None:
+            headers = {"Retry-After": worst.retry_after}
+        answer(status, payload, body, f"rows={len(events)} accepted={accepted} failed={failed}", headers)
+
+    def _control(self, method: str, path: str, raw: bytes | None) -> tuple[int, Any]:
+        """The ``/_control/...`` endpoints."""
+        route = (method, path.rstrip("/"))
+        if route == ("GET", "/_control/health"):
+            return 200, {"ok": True}
+        if route == ("GET", "/_control/accepted"):
+            return 200, self.accepted
+        if route == ("DELETE", "/_control/accepted"):
+            self.reset()
+            return 200, {"ok": True}
+        if route == ("GET", "/_control/deliveries"):
+            with self._lock:
+                return 200, dict(self._deliveries)
+        if route == ("GET", "/_control/requests"):
+            return 200, [r._asdict() for r in self.requests]
+        if route == ("GET", "/_control/faults"):
+            return 200, [asdict(f) for f in self.faults]
+        if route == ("DELETE", "/_control/faults"):
+            self.clear_faults()
+            return 200, {"ok": True}
+        if route == ("POST", "/_control/faults"):
+            if raw is None:
+                return 413, {"ok": False, "error": "body too large"}
+            try:
+                fault = Fault.from_json(parse_json(raw))
+            except (ValueError, TypeError) as exc:
+                return 400, {"ok": False, "error": str(exc)}
+            self.inject(fault)
+            return 201, {"ok": True, "fault": asdict(fault)}
+        if path.rstrip("/") in {
+            "/_control/health",
+            "/_control/accepted",
+            "/_control/deliveries",
+            "/_control/requests",
+            "/_control/faults",
+        }:
+            return 405, {"ok": False, "error": "method not allowed"}
+        return 404, {"ok": False, "error": "not found"}
+
+
+def _printable(value: Any, limit: int = 80) -> str:
+    """An event name or distinctId for the echo line (never a personal field), quoted and cut."""
+    if value is None:
+        return "-"
+    text = str(value) if not isinstance(value, str) else value
+    text = "".join(ch if ch.isprintable() else "?" for ch in text)
+    return json.dumps(text if len(text) <= limit else text[: limit - 1] + "…", ensure_ascii=False)
