@@ -59,6 +59,9 @@ bench: install
 
 build: $(SAMBIN)/.installed
 	$(SAMBIN)/sam build --parallel
+	@! ls -d .aws-sam/build/SharedLayer/python/boto3 .aws-sam/build/SharedLayer/python/botocore 2>/dev/null \
+		|| { echo "boto3/botocore must not be in the layer (the Lambda runtime has them)"; exit 1; }
+	@du -sh .aws-sam/build/SharedLayer | sed 's/^/layer size: /'
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -31,10 +31,20 @@ def tracing_enabled() -> bool:
 
 
 def trace_handler(handler: F) -> F:
-    """Wrap a Lambda handler with Powertools' tracer only when tracing is on."""
+    """Wrap a Lambda handler with Powertools' tracer only when tracing is on.
+
+    The layer does not ship aws-xray-sdk (it depends on botocore, which the
+    runtime provides and the layer must not shadow). Without it, Lambda's own
+    active tracing still records each invocation; Powertools' subsegments need
+    the SDK added (e.g. AWS's Powertools layer), and its absence is logged once.
+    """
     if not tracing_enabled():
         return handler
-    from aws_lambda_powertools import Tracer
+    try:
+        from aws_lambda_powertools import Tracer
 
-    tracer = Tracer(service=SERVICE)
+        tracer = Tracer(service=SERVICE)
+    except ImportError:
+        logger.warning("tracing is enabled but aws-xray-sdk is not installed: Lambda-level traces only")
+        return handler
     return cast(F, tracer.capture_lambda_handler(handler))
