@@ -6,9 +6,26 @@ from collections.abc import Mapping
 
 from webhook_translator.errors import UnknownSource
 from webhook_translator.sources.base import Source
+from webhook_translator.sources.calendly import CalendlySource
+from webhook_translator.sources.jotform import JotformSource
+from webhook_translator.sources.standard_webhooks import StandardWebhooksSource
 from webhook_translator.sources.stripe import StripeSource
+from webhook_translator.sources.tally import TallySource
+from webhook_translator.sources.typeform import TypeformSource
+from webhook_translator.sources.webflow import WebflowSource
 
-REGISTRY: Mapping[str, Source] = {source.name: source for source in (StripeSource(),)}
+REGISTRY: Mapping[str, Source] = {
+    source.name: source
+    for source in (
+        StripeSource(),
+        TypeformSource(),
+        TallySource(),
+        WebflowSource(),
+        JotformSource(),
+        CalendlySource(),
+        StandardWebhooksSource(),
+    )
+}
 
 
 def get_source(name: str) -> Source:

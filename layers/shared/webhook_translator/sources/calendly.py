@@ -1,0 +1,199 @@
+"""Calendly — ``POST /webhooks/calendly``.
+
+Signature: ``Calendly-Webhook-Signature: t=<s>,v1=<hex>``, HMAC-SHA256 over
+``{t}.{body}`` with the subscription's signing key; timestamps more than 180 s
+(Calendly's ~3 min) away from our clock are refused.
+
+Ids: ``{event}:{payload.uri}`` is the webhook id (Calendly has no delivery id; a
+reschedule fires ``invitee.canceled`` for the old invitee and ``invitee.created``
+for the new one, so the pair is unique); ``distinctId`` = ``calendly:{event}:{payload.uri}``;
+``time`` = ``created_at``.
+
+Identity: ``payload.email``, ``first_name`` / ``last_name`` (else ``name``), the
+``text_reminder_number`` (phone), ``tracking.utm_*``, and the answers to the
+booking's (or routing form's) questions whose text reads like a known field
+("Company", "Phone number"…; option ``synonyms``). Properties: the meeting
+(name, start, end, status, location type, event type), cancellation, the other
+answers by question (``answers``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from webhook_translator.envelope import Envelope
+from webhook_translator.errors import MappingError
+from webhook_translator.sources.base import (
+    HmacScheme,
+    HmacSource,
+    InboundRequest,
+    MapContext,
+    MapResult,
+    parse_model,
+    require,
+    require_id,
+)
+from webhook_translator.sources.common import FormOptions, Person, fit_properties, iso_to_ms, unique_key
+
+CREATED = "invitee.created"
+CANCELED = "invitee.canceled"
+NO_SHOW = "invitee_no_show.created"
+ROUTING = "routing_form_submission.created"
+
+
+class _Lax(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class QuestionAnswer(_Lax):
+    question: str | None = None
+    answer: Any = None
+
+
+class Location(_Lax):
+    type: str | None = None
+
+
+class ScheduledEvent(_Lax):
+    uri: str | None = None
+    name: str | None = None
+    status: str | None = None
+    start_time: str | None = None
+    end_time: str | None = None
+    event_type: str | None = None
+    location: Location | None = None
+
+
+class Cancellation(_Lax):
+    canceler_type: str | None = None
+    reason: str | None = None
+
+
+class RoutingResult(_Lax):
+    type: str | None = None
+    value: Any = None
+
+
+class Payload(_Lax):
+    """An invitee (``invitee.*``, ``invitee_no_show.created``) or a routing form submission."""
+
+    uri: str = Field(min_length=1)
+    # invitee
+    email: str | None = None
+    name: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    text_reminder_number: str | None = None
+    timezone: str | None = None
+    status: str | None = None
+    rescheduled: bool | None = None
+    old_invitee: str | None = None
+    new_invitee: str | None = None
+    event: str | None = None
+    scheduled_event: ScheduledEvent | None = None
+    cancellation: Cancellation | None = None
+    # routing form submission
+    routing_form: str | None = None
+    result: RoutingResult | None = None
+    submitter: str | None = None
+    # both
+    questions_and_answers: list[QuestionAnswer] = Field(default_factory=list)
+    tracking: dict[str, Any] | None = None
+
+
+class CalendlyEvent(_Lax):
+    event: str = Field(min_length=1)
+    created_at: str = Field(min_length=1)
+    payload: dict[str, Any] | None = None
+
+
+class CalendlySource(HmacSource):
+    name: ClassVar[str] = "calendly"
+    title: ClassVar[str] = "Calendly"
+    scheme: ClassVar[HmacScheme] = HmacScheme(
+        header="calendly-webhook-signature",
+        display_header="Calendly-Webhook-Signature",
+        signed="{t}.{body}",
+        layout="kv",
+        encoding="hex",
+        tolerance=180,
+    )
+    events: ClassVar[dict[str, str]] = {
+        CREATED: "Meeting Scheduled",
+        CANCELED: "Meeting Canceled",
+        NO_SHOW: "Meeting No-Show",
+        ROUTING: "Routing Form Submitted",
+    }
+
+    def webhook_id(self, request: InboundRequest) -> str | None:
+        data = request.json()
+        require(isinstance(data, dict), "not a Calendly webhook: expected a JSON object")
+        kind = data.get("event")
+        if kind not in self.events:
+            return None  # acknowledged, then skipped by the mapper
+        payload = data.get("payload")
+        require(isinstance(payload, dict), "not a Calendly webhook: missing payload")
+        uri = require_id(payload.get("uri"), "not a Calendly webhook: missing payload.uri", max_length=220)
+        return f"{kind}:{uri}"
+
+    def map(self, envelope: Envelope, ctx: MapContext) -> MapResult:
+        event = parse_model(CalendlyEvent, envelope.json_body(), "Calendly webhook")
+        kind = event.event
+        if kind not in self.events or ctx.dropped(kind):
+            return ctx.skip(kind, "dropped_by_config" if ctx.dropped(kind) else "ignored_type")
+        if event.payload is None:
+            raise MappingError("Calendly webhook does not match the expected shape (payload)")
+        payload = parse_model(Payload, event.payload, "Calendly payload")
+        synonyms = ctx.options(FormOptions).matcher()
+
+        person = Person()
+        tracking = payload.tracking or {}
+        person.offer("user_id", tracking.get("ours_user_id"))
+        person.offer("email", payload.email)
+        person.offer("first_name", payload.first_name)
+        person.offer("last_name", payload.last_name)
+        person.offer("full_name", payload.name)
+        person.offer("phone_number", payload.text_reminder_number)
+        for key in ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"):
+            person.offer(key, tracking.get(key))
+        answers: dict[str, Any] = {}
+        for item in payload.questions_and_answers:
+            if item.answer in (None, "", []):
+                continue
+            if not person.offer(synonyms.target(item.question), item.answer):
+                answers[unique_key(answers, (item.question or "").strip() or "answer")] = item.answer
+
+        meeting = payload.scheduled_event
+        properties: dict[str, Any] = {
+            "invitee_uri": payload.uri if kind != ROUTING else None,
+            "scheduled_event_uri": (meeting.uri if meeting else None) or payload.event,
+            "meeting_name": meeting.name if meeting else None,
+            "meeting_start": meeting.start_time if meeting else None,
+            "meeting_end": meeting.end_time if meeting else None,
+            "meeting_status": meeting.status if meeting else None,
+            "event_type_uri": meeting.event_type if meeting else None,
+            "location_type": meeting.location.type if meeting and meeting.location else None,
+            "invitee_status": payload.status,
+            "timezone": payload.timezone,
+            "rescheduled": payload.rescheduled,
+            "old_invitee_uri": payload.old_invitee,
+            "new_invitee_uri": payload.new_invitee,
+            "canceler_type": payload.cancellation.canceler_type if payload.cancellation else None,
+            "cancel_reason": payload.cancellation.reason if payload.cancellation else None,
+            "routing_form_uri": payload.routing_form,
+            "routing_form_submission_uri": payload.uri if kind == ROUTING else None,
+            "routing_result_type": payload.result.type if payload.result else None,
+            "routing_result": payload.result.value if payload.result else None,
+            "salesforce_uuid": tracking.get("salesforce_uuid"),
+            "answers": answers or None,
+        }
+        track = ctx.track(
+            kind,
+            distinct_id=f"calendly:{kind}:{payload.uri}",
+            time=iso_to_ms(event.created_at),
+            event_properties=fit_properties(properties),
+            **person.track_fields(),
+        )
+        return MapResult(event_type=kind, events=(track,))

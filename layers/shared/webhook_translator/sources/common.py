@@ -1,0 +1,279 @@
+"""Helpers the mappers share: names, amounts, trimming unknowns, and the form sources' label matching."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from webhook_translator.errors import MappingError
+from webhook_translator.ours.models import MAX_ARRAY, MAX_DEPTH, MAX_KEYS
+
+#: ISO 4217 currencies Stripe treats as zero-decimal (amounts are whole units)
+ZERO_DECIMAL = frozenset(
+    ["bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf"],
+)
+THREE_DECIMAL = frozenset(["bhd", "jod", "kwd", "omr", "tnd"])
+
+
+def clean(value: Any) -> str | None:
+    """A stripped string, or None for missing / empty / whitespace-only values."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        value = str(value)
+    value = value.strip()
+    return value or None
+
+
+def split_name(full: str | None) -> tuple[str | None, str | None]:
+    """'Jane Q. Doe' → ('Jane', 'Q. Doe'); 'Cher' → ('Cher', None)."""
+    text = clean(full)
+    if text is None:
+        return None, None
+    first, _, last = text.partition(" ")
+    return first, clean(last)
+
+
+def decimal_amount(minor: int | None, currency: str | None) -> float | None:
+    """Minor units to a decimal amount (2 decimals unless the currency says otherwise)."""
+    if minor is None:
+        return None
+    code = (currency or "").lower()
+    exponent = 0 if code in ZERO_DECIMAL else 3 if code in THREE_DECIMAL else 2
+    return float(Decimal(minor).scaleb(-exponent))
+
+
+def compact(mapping: dict[str, Any]) -> dict[str, Any]:
+    """Drop None values (unknown is omitted, never sent as null)."""
+    return {k: v for k, v in mapping.items() if v is not None}
+
+
+# --- form-like sources: times, labels, synonyms, the person behind a submission ------------------
+# (Typeform, Tally, Webflow, Jotform, Calendly and Standard Webhooks share these.)
+
+
+def iso_to_ms(value: str) -> int:
+    """An ISO 8601 time ('…Z', an offset, or naive = UTC) as ms since the epoch; :class:`MappingError` if not."""
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    except (ValueError, AttributeError):
+        raise MappingError("a time is not ISO 8601") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
+
+
+def normalize_label(text: str) -> str:
+    """'E-mail Address*' → 'e mail address'; 'phoneNumber' → 'phone number'; 'utm_source' → 'utm source'."""
+    text = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", text)
+    text = re.sub(r"[\W_]+", " ", text.casefold())
+    return " ".join(text.split())
+
+
+#: identity targets (TrackEvent fields) and userProperties keys a form answer may fill
+Target = Literal[
+    "user_id",
+    "external_id",
+    "email",
+    "phone_number",
+    "first_name",
+    "last_name",
+    "full_name",
+    "company_name",
+    "job_title",
+    "city",
+    "state",
+    "zip",
+    "country",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+    "gclid",
+    "gbraid",
+    "wbraid",
+    "fbclid",
+    "fbc",
+    "fbp",
+    "msclkid",
+    "ttclid",
+    "twclid",
+    "li_fat_id",
+    "rdt_cid",
+    "sccid",
+]
+TARGETS: frozenset[str] = frozenset(get_args(Target))
+_CLICK_IDS = frozenset(["gclid", "gbraid", "wbraid", "fbclid", "fbc", "fbp", "msclkid", "ttclid", "twclid"])
+_CLICK_IDS |= {"li_fat_id", "rdt_cid", "sccid"}
+
+#: default label synonyms per target (compared after :func:`normalize_label`)
+DEFAULT_SYNONYMS: Mapping[str, tuple[str, ...]] = {
+    "user_id": ("ours user id", "ours userid", "ours visitor id"),
+    "external_id": ("user id", "userid", "external id", "externalid"),
+    "email": ("email", "e mail", "email address", "e mail address", "your email", "work email", "business email"),
+    "phone_number": (
+        "phone",
+        "phone number",
+        "phonenumber",
+        "telephone",
+        "telephone number",
+        "tel",
+        "mobile",
+        "mobile phone",
+        "mobile number",
+        "cell",
+        "cell phone",
+        "your phone",
+    ),
+    "first_name": ("first name", "firstname", "first", "given name", "fname", "your first name"),
+    "last_name": ("last name", "lastname", "last", "surname", "family name", "lname", "your last name"),
+    "full_name": ("name", "full name", "fullname", "your name", "your full name"),
+    "company_name": ("company", "company name", "organization", "organisation", "business name", "your company"),
+    "job_title": ("job title", "jobtitle", "your job title"),
+    "city": ("city", "town"),
+    "state": ("state", "province", "region", "state province"),
+    "zip": ("zip", "zip code", "zipcode", "postal code", "postcode", "postal", "post code"),
+    "country": ("country",),
+    **{t: (normalize_label(t),) for t in TARGETS if t.startswith("utm_") or t in _CLICK_IDS},
+}
+
+
+class Synonyms:
+    """Label → target lookup: the defaults, then each override in turn (a later one wins a label)."""
+
+    def __init__(self, *overrides: Mapping[Any, Sequence[str]]) -> None:
+        table: dict[str, str] = {}
+        for layer in (DEFAULT_SYNONYMS, *overrides):
+            for target, labels in layer.items():
+                for label in labels:
+                    table[normalize_label(label)] = target
+        self._table = table
+
+    def target(self, label: str | None) -> str | None:
+        return self._table.get(normalize_label(label)) if label else None
+
+
+class FormOverride(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    synonyms: dict[Target, list[str]] = Field(default_factory=dict)
+
+
+class FormOptions(BaseModel):
+    """Options of the label-matching sources: ``synonyms`` and per-form ``forms[<form id>].synonyms``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    synonyms: dict[Target, list[str]] = Field(default_factory=dict)
+    forms: dict[str, FormOverride] = Field(default_factory=dict)
+
+    def matcher(self, form_id: str | None = None) -> Synonyms:
+        form = self.forms.get(form_id) if form_id else None
+        return Synonyms(self.synonyms, form.synonyms if form else {})
+
+
+def scalar_text(value: Any) -> str | None:
+    """A usable scalar as text: numbers become digits (a phone sent as 15551234567), containers are refused."""
+    if isinstance(value, bool | dict | list | tuple):
+        return None
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return None
+        if value.is_integer():
+            value = int(value)
+    return clean(value)
+
+
+@dataclass
+class Person:
+    """Who submitted: identity and userProperties, filled first-come (offer in priority order)."""
+
+    user_id: str | None = None
+    external_id: str | None = None
+    email: str | None = None
+    properties: dict[str, Any] = field(default_factory=dict)
+
+    def offer(self, target: str | None, value: Any) -> bool:
+        """Take ``value`` for ``target`` unless it is already known; False when not taken (unknown target,
+        unusable value, or an 'email' without '@'). ``full_name`` is split into first and last name."""
+        if target is None or target not in TARGETS:
+            return False
+        text = scalar_text(value)
+        if text is None:
+            return False
+        if target in ("user_id", "external_id", "email"):
+            if target == "email" and "@" not in text:
+                return False
+            if getattr(self, target) is None:
+                setattr(self, target, text)
+            return True
+        if target == "full_name":
+            first, last = split_name(text)
+            self.properties.setdefault("first_name", first)
+            if last:
+                self.properties.setdefault("last_name", last)
+            return True
+        self.properties.setdefault(target, text)
+        return True
+
+    def track_fields(self) -> dict[str, Any]:
+        """Keyword arguments for ``ctx.track``: the identities and ``user_properties``."""
+        return {
+            "user_id": self.user_id,
+            "external_id": self.external_id,
+            "email": self.email,
+            "user_properties": compact(self.properties) or None,
+        }
+
+
+def unique_key(mapping: Mapping[str, Any], key: str) -> str:
+    """``key``, or ``key (2)``, ``key (3)``… when ``mapping`` already has it."""
+    if key not in mapping:
+        return key
+    n = 2
+    while f"{key} ({n})" in mapping:
+        n += 1
+    return f"{key} ({n})"
+
+
+def fit_properties(value: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of a properties object that fits Ours's limits instead of failing them.
+
+    Objects keep their first 200 non-empty keys, arrays their first 250 items;
+    objects nested deeper than 5 levels become compact JSON text; ``None`` and
+    non-finite numbers are dropped (unknown is omitted).
+    """
+    fitted = _fit(value, 1)
+    assert isinstance(fitted, dict)
+    return fitted
+
+
+def _fit(value: Any, depth: int) -> Any:
+    if isinstance(value, Mapping):
+        if depth > MAX_DEPTH:
+            return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if len(out) >= MAX_KEYS:
+                break
+            if not isinstance(key, str) or not key.strip():
+                continue
+            fitted = _fit(item, depth + 1)
+            if fitted is not None:
+                out[key] = fitted
+        return out
+    if isinstance(value, list | tuple):
+        return [f for f in (_fit(item, depth) for item in list(value)[:MAX_ARRAY]) if f is not None]
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return None
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)

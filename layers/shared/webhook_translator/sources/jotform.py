@@ -1,0 +1,195 @@
+"""Jotform — ``POST /webhooks/jotform?key=<token>``.
+
+Jotform does not sign its webhooks. The webhook URL carries a long random token
+(``?key=…``, or a ``X-Webhook-Token`` header from senders that can set one),
+compared in constant time with the source's ``signing_secrets``; a missing or
+wrong token is a 401 — there is no unverified mode.
+
+Body: ``multipart/form-data`` (``application/x-www-form-urlencoded`` accepted too)
+with ``formID``, ``submissionID``, ``formTitle``, ``ip`` and ``rawRequest`` — a JSON
+*string* of the answers keyed ``q<n>_<field name>``: ``q3_name{first,last}``,
+``q4_email``, ``q5_phone{full}``, ``q6_address{addr_line1,city,state,postal,country}``…
+
+Ids: ``submissionID`` is the webhook id; ``distinctId`` = ``jotform:{submissionID}``;
+``time`` = the receive time (Jotform sends none it documents).
+
+Identity: widgets by shape (a name's first/last, a phone's full number, an
+address's city/state/postal/country — the street is not sent), other fields by
+their field name ("email", "companyName", "utm_source", "ours_user_id"…; option
+``synonyms``, per form ``forms[<formID>].synonyms``). The submitter's ``ip`` goes
+to ``defaultProperties.ip``. Properties: ``form_id``, ``form_title`` and the other
+answers by field name (``answers``).
+"""
+
+from __future__ import annotations
+
+import email.policy
+import hmac
+import json
+import re
+from collections.abc import Sequence
+from email.parser import BytesParser
+from email.utils import collapse_rfc2231_value
+from typing import Any, ClassVar
+from urllib.parse import parse_qsl
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from webhook_translator.envelope import Envelope
+from webhook_translator.errors import BadRequest, MappingError, SignatureError
+from webhook_translator.sources.base import (
+    InboundRequest,
+    MapContext,
+    MapResult,
+    Source,
+    parse_model,
+    require_id,
+)
+from webhook_translator.sources.common import FormOptions, Person, clean, fit_properties, unique_key
+
+SUBMISSION = "submission"
+TOKEN_QUERY = "key"
+TOKEN_HEADER = "x-webhook-token"
+MULTIPART = "multipart/form-data"
+URLENCODED = "application/x-www-form-urlencoded"
+_ANSWER_KEY = re.compile(r"^q\d+_(.+)$")
+
+
+def parse_form(content_type: str, body: bytes) -> dict[str, str]:
+    """The fields of a form post (first value of each name); ``ValueError`` when it is not one."""
+    media = content_type.split(";", 1)[0].strip().lower()
+    if media == URLENCODED:
+        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+        fields: dict[str, str] = {}
+        for name, value in pairs:
+            fields.setdefault(name, value)
+        return fields
+    if media != MULTIPART:
+        raise ValueError("not a form post")
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1")
+    message = BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
+    if not message.is_multipart():
+        raise ValueError("malformed multipart body")
+    fields = {}
+    for part in message.iter_parts():
+        raw_name = part.get_param("name", header="content-disposition")
+        field_name = collapse_rfc2231_value(raw_name) if raw_name else None
+        payload = part.get_payload(decode=True)
+        if not field_name or not isinstance(payload, bytes):
+            continue
+        fields.setdefault(field_name, payload.decode(part.get_content_charset() or "utf-8"))
+    return fields
+
+
+def _name(value: dict[str, Any]) -> bool:
+    return "first" in value or "last" in value
+
+
+def _phone(value: dict[str, Any]) -> str | None:
+    if clean(value.get("full")):
+        return clean(value.get("full"))
+    parts = [clean(value.get(k)) for k in ("country", "area", "phone")]
+    return clean(" ".join(p for p in parts if p)) if clean(value.get("phone")) else None
+
+
+def _address(value: dict[str, Any]) -> bool:
+    return any(k in value for k in ("addr_line1", "postal", "city"))
+
+
+class Submission(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    submissionID: str = Field(min_length=1)
+    formID: str | None = None
+    formTitle: str | None = None
+    ip: str | None = None
+    rawRequest: str = Field(min_length=1)
+
+
+class JotformSource(Source):
+    name: ClassVar[str] = "jotform"
+    title: ClassVar[str] = "Jotform"
+    content_types: ClassVar[tuple[str, ...]] = (MULTIPART, URLENCODED)
+    events: ClassVar[dict[str, str]] = {SUBMISSION: "Form Submitted"}
+
+    def verify(self, request: InboundRequest, secrets: Sequence[str]) -> None:
+        if not secrets:
+            raise SignatureError(f"no webhook token configured for source {request.source!r}")
+        token = request.query.get(TOKEN_QUERY) or request.header(TOKEN_HEADER)
+        if not token:
+            raise SignatureError(f"missing webhook token: add ?{TOKEN_QUERY}=<token> to the webhook URL")
+        given = token.encode("utf-8")
+        if not any(hmac.compare_digest(given, secret.encode("utf-8")) for secret in secrets if secret):
+            raise SignatureError("webhook token does not match")
+
+    def sign_headers(self, body: bytes, secret: str, *, now: float, webhook_id: str | None = None) -> dict[str, str]:
+        if body.startswith(b"--"):
+            boundary = body[2:].split(b"\n", 1)[0].strip().decode("ascii", "replace")
+            content_type = f'{MULTIPART}; boundary="{boundary}"'
+        else:
+            content_type = URLENCODED
+        return {"Content-Type": content_type, "X-Webhook-Token": secret}
+
+    def webhook_id(self, request: InboundRequest) -> str:
+        try:
+            fields = parse_form(request.header("content-type") or "", request.body)
+        except (ValueError, UnicodeDecodeError, LookupError):
+            raise BadRequest("not a Jotform webhook: the body is not a form post") from None
+        return require_id(fields.get("submissionID"), "not a Jotform webhook: missing submissionID")
+
+    def map(self, envelope: Envelope, ctx: MapContext) -> MapResult:
+        if ctx.dropped(SUBMISSION):
+            return ctx.skip(SUBMISSION, "dropped_by_config")
+        try:
+            fields = parse_form(envelope.content_type, envelope.raw_body)
+        except (ValueError, UnicodeDecodeError, LookupError):
+            raise MappingError("Jotform webhook is not a form post") from None
+        submission = parse_model(Submission, fields, "Jotform webhook")
+        try:
+            raw = json.loads(submission.rawRequest)
+        except ValueError:
+            raise MappingError("Jotform rawRequest is not JSON") from None
+        if not isinstance(raw, dict):
+            raise MappingError("Jotform rawRequest is not a JSON object")
+        synonyms = ctx.options(FormOptions).matcher(submission.formID)
+
+        person = Person()
+        answers: dict[str, Any] = {}
+        for key, value in raw.items():
+            match = _ANSWER_KEY.match(key)
+            if match is None or value in (None, "", [], {}):
+                continue  # Jotform's own bookkeeping (slug, event_id, path…) or an empty answer
+            field = match.group(1)
+            target = synonyms.target(re.sub(r"\d+$", "", field))
+            if isinstance(value, dict):
+                if _name(value):
+                    person.offer("first_name", value.get("first"))
+                    person.offer("last_name", value.get("last"))
+                    continue
+                phone = _phone(value)
+                if phone is not None:
+                    person.offer("phone_number", phone)
+                    continue
+                if _address(value):
+                    for part, where in (
+                        ("city", "city"),
+                        ("state", "state"),
+                        ("postal", "zip"),
+                        ("country", "country"),
+                    ):
+                        person.offer(where, value.get(part))
+                    continue
+            if not person.offer(target, value):
+                answers[unique_key(answers, field)] = value
+
+        properties = {"form_id": submission.formID, "form_title": submission.formTitle, "answers": answers or None}
+        ip = clean(submission.ip)
+        track = ctx.track(
+            SUBMISSION,
+            distinct_id=f"jotform:{submission.submissionID}",
+            time=envelope.received_at_ms,
+            event_properties=fit_properties(properties),
+            default_properties={"ip": ip} if ip else None,
+            **person.track_fields(),
+        )
+        return MapResult(event_type=SUBMISSION, events=(track,))
