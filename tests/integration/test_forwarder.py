@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -366,3 +367,49 @@ def test_infrastructure_failures_are_retried_then_dead_lettered_never_crash_the_
     attributes = dlq_attributes(dead)
     assert attributes["failure_reason"] == reason
     assert "jane" not in json.dumps(attributes)
+
+
+def test_no_retry_is_planned_past_the_queue_retention(pipeline: Pipeline, ours: LocalOurs) -> None:
+    # Given a message that has been on the queue almost as long as the queue keeps messages
+    config = Settings(
+        QUEUE_URL=pipeline.queues.queue_url,
+        DLQ_URL=pipeline.queues.dlq_url,
+        QUEUE_RETENTION_SECONDS=3600,
+    )
+    pipeline.send(stripe_event(created=int(time.time())))
+    later = time.time() + 3600 - 300  # 55 minutes after it was sent
+    pipeline.forwarder = Forwarder(
+        config, OursClient(ours.url, pipeline.store), sqs=pipeline.queues.sqs, clock=lambda: later
+    )
+    ours.inject(Fault(kind="status", status=503))
+    # When Ours fails once more
+    result = pipeline.poll()
+    # Then it is dead-lettered now, with its reason, instead of being left for SQS to drop
+    assert result == {"batchItemFailures": []}
+    [dead] = pipeline.dead_letters()
+    assert dlq_attributes(dead)["failure_reason"] == "ours_unavailable"
+
+
+def test_a_bad_translator_config_stops_the_forwarder_at_start(pipeline: Pipeline, ours: LocalOurs) -> None:
+    # Given a configuration with a misspelt source and a misspelt option
+    config = Settings(
+        DLQ_URL=pipeline.queues.dlq_url,
+        TRANSLATOR_CONFIG='{"sources": {"strpe": {}, "stripe": {"options": {"external_id_metadata": "u"}}}}',
+    )
+    # Then the forwarder refuses to start, naming both (rather than dead-lettering every webhook)
+    with pytest.raises(RuntimeError) as caught:
+        Forwarder(config, OursClient(ours.url, pipeline.store), sqs=pipeline.queues.sqs)
+    assert "unknown source 'strpe'" in str(caught.value)
+    assert "stripe: invalid options (external_id_metadata)" in str(caught.value)
+
+
+def test_dlq_attributes_are_printable_and_bounded(pipeline: Pipeline, ours: LocalOurs) -> None:
+    # Given an event whose type is long and holds control characters, and Ours refusing it
+    body = stripe_event(type="checkout.session.completed")
+    pipeline.send(body)
+    ours.inject(Fault(kind="status", status=400, error="bad\u0000thing " + "y" * 1000))
+    pipeline.poll()
+    [dead] = pipeline.dead_letters()
+    for value in dlq_attributes(dead).values():
+        assert value.isprintable()
+        assert len(value) <= 256

@@ -212,7 +212,7 @@ def test_a_source_without_signing_secrets_answers_503(queues: Queues) -> None:
     status, payload = answer(receiver.handle(http_event("stripe", body, signed(body))))
     # Then the provider is told to retry later (not 401: a genuine webhook must not be lost), nothing queued
     assert status == 503
-    assert "no signing secret" in payload["error"]
+    assert payload == {"error": "the receiver is not configured for this source yet; retry later"}
     assert queues.count() == 0
 
 
@@ -225,4 +225,66 @@ def test_an_unavailable_queue_answers_503(queues: Queues) -> None:
     # Then it answers 503 so that Stripe retries, and nothing was acknowledged
     assert status == 503
     assert payload == {"error": "could not queue the webhook; retry later"}
+    assert queues.count() == 0
+
+
+def test_an_unreadable_secret_answers_503_without_naming_it(queues: Queues) -> None:
+    # Given a deployment whose secret does not exist
+    from webhook_translator.secrets import SecretStore
+
+    arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:webhook-translator-AbCdEf"
+    receiver = Receiver(
+        Settings(QUEUE_URL=queues.queue_url),
+        SecretStore(arn),
+        sqs=queues.sqs,
+        clock=lambda: datetime.fromtimestamp(NOW, UTC),
+    )
+    body = stripe_body()
+    # When anyone posts (signed or not)
+    status, payload = answer(receiver.handle(http_event("stripe", body, signed(body))))
+    # Then the answer is a retryable 503 that does not disclose the secret's name
+    assert status == 503
+    assert "arn:" not in payload["error"]
+    assert "webhook-translator" not in payload["error"]
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (json.dumps({"id": "evt_" + "x" * 300, "type": "invoice.paid", "created": NOW}), "bad id"),
+        (json.dumps({"id": "evt_\u0007bell", "type": "invoice.paid", "created": NOW}), "unprintable"),
+        ("[" * 50_000 + "]" * 50_000, "nested too deeply"),
+    ],
+    ids=["id too long", "unprintable id", "deep nesting"],
+)
+def test_signed_but_unusable_bodies_are_a_400_not_a_crash(queues: Queues, body: str, reason: str) -> None:
+    receiver = Receiver(
+        Settings(QUEUE_URL=queues.queue_url, MAX_BODY_BYTES=184_320),
+        StaticSecrets({"sources": {"stripe": {"signing_secrets": [NEW_SECRET]}}}),
+        sqs=queues.sqs,
+        clock=lambda: datetime.fromtimestamp(NOW, UTC),
+    )
+    status, payload = answer(receiver.handle(http_event("stripe", body, signed(body))))
+    assert status == 400
+    assert reason in payload["error"]
+    assert queues.count() == 0
+
+
+def test_an_unexpected_error_answers_500_in_the_designed_shape(queues: Queues) -> None:
+    # Given a source whose code fails in an unforeseen way
+    class Broken(StripeSource):
+        def webhook_id(self, request: Any) -> str:
+            raise KeyError("jane@example.com")
+
+    receiver = Receiver(
+        Settings(QUEUE_URL=queues.queue_url),
+        StaticSecrets({"sources": {"stripe": {"signing_secrets": [NEW_SECRET]}}}),
+        sqs=queues.sqs,
+        registry={"stripe": Broken()},
+        clock=lambda: datetime.fromtimestamp(NOW, UTC),
+    )
+    body = stripe_body()
+    # Then the provider gets a 500 with an {"error"} body that says nothing of the input, and nothing is queued
+    status, payload = answer(receiver.handle(http_event("stripe", body, signed(body))))
+    assert (status, payload) == (500, {"error": "internal error; retry later"})
     assert queues.count() == 0

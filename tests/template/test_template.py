@@ -39,6 +39,7 @@ APP_ENV = {
         "SECRET_ID",
         "OURS_API_URL",
         "MAX_RECEIVE_COUNT",
+        "QUEUE_RETENTION_SECONDS",
         "RETRY_MAX_DELAY",
         "STALE_EVENT_POLICY",
         "TRANSLATOR_CONFIG",
@@ -404,7 +405,7 @@ def test_secret_is_created_only_without_an_existing_one_and_holds_the_design_sha
     assert cfn["Parameters"]["ExistingSecretArn"]["Default"] == ""
     # And it holds the placeholder document of DESIGN.md, not a generated string
     assert "GenerateSecretString" not in secret["Properties"]
-    assert json.loads(secret["Properties"]["SecretString"]) == {"ours_token": "", "sources": {}}
+    assert json.loads(secret["Properties"]["SecretString"]) == {"sources": {}}
     # And every function, and the output, use the secret in use
     in_use = {"Fn::If": [secret["Condition"], {"Ref": name}, {"Ref": "ExistingSecretArn"}]}
     for function in functions.values():
@@ -596,3 +597,12 @@ def test_function_logs_have_a_bounded_retention(cfn: dict[str, Any]) -> None:
     for group in groups:
         assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
         assert group["Properties"]["LogGroupName"]["Fn::Sub"].startswith("/aws/lambda/${")
+
+
+def test_the_forwarder_knows_the_queue_retention(cfn: dict[str, Any], functions: dict[str, str]) -> None:
+    # Given the queue's retention and the forwarder's environment
+    (mapping,) = of_type(cfn, "AWS::Lambda::EventSourceMapping").values()
+    queue = getatt_target(mapping["Properties"]["EventSourceArn"])
+    env = props(cfn, functions["forwarder"])["Environment"]["Variables"]
+    # Then they agree, so no retry is ever planned past the point where SQS would drop the message
+    assert int(env["QUEUE_RETENTION_SECONDS"]) == int(props(cfn, queue)["MessageRetentionPeriod"])

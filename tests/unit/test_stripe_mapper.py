@@ -170,3 +170,30 @@ def test_unknown_options_are_refused_clearly() -> None:
     config = SourceConfig(options={"no_such_option": 1})
     with pytest.raises(MappingError, match="invalid options for source 'stripe'"):
         map_body(body_of("invoice-paid"), config)
+
+
+def test_null_metadata_is_unknown_not_malformed() -> None:
+    # Given objects whose metadata Stripe sends as null (it is optional on sessions and invoices)
+    body = body_of("checkout-session-completed", metadata=None)
+    configured = SourceConfig(options={"external_id_metadata_key": "app_user"})
+    # Then the event still maps, falling back past the metadata key
+    assert one(body, configured)["externalId"] == "user_8431"
+
+
+def test_an_unmapped_type_is_skipped_before_its_object_is_read() -> None:
+    # Given an event type the translator ignores, whose object does not fit the models at all
+    body = body_of("customer-created-ignored")
+    body["data"] = {"object": {"metadata": "not-an-object", "amount": "many"}}
+    # Then it is skipped, not dead-lettered
+    assert map_body(body).skipped == "ignored_type"
+
+
+def test_a_mapped_type_must_carry_a_distinct_id() -> None:
+    # Given a (buggy) mapper that forgets distinctId
+    from webhook_translator.sources.base import MapContext as Ctx
+
+    ctx = Ctx(source=SOURCE, now_ms=NOW_MS)
+    # Then building the event refuses, naming the mapper, not the payload
+    with pytest.raises(MappingError) as caught:
+        ctx.track("invoice.paid", email="a@example.com")
+    assert caught.value.reason == "mapper_error"

@@ -10,9 +10,10 @@ variable                   meaning                                              
 ``DLQ_URL``                the dead-letter queue (forwarder sends permanent ones)    required*
 ``SECRET_ID``              name or ARN of the secret document                        required
 ``OURS_API_URL``           Ours ingest base URL                                      Ours prod
-``MAX_BODY_BYTES``         largest webhook body accepted (413 above)                 196608
+``MAX_BODY_BYTES``         largest webhook body accepted (413 above)                 184320
 ``SECRET_MAX_AGE``         seconds the secret document is cached                     300
 ``MAX_RECEIVE_COUNT``      the queue's redrive ``maxReceiveCount``                   10
+``QUEUE_RETENTION_SECONDS`` the queue's retention: no retry is planned past it       345600
 ``RETRY_MAX_DELAY``        cap of the retry backoff, seconds                         60
 ``STALE_EVENT_POLICY``     ``dlq`` or ``send_without_time`` for events > 7 days old  ``dlq``
 ``OURS_CONNECT_TIMEOUT``   seconds                                                   3.05
@@ -47,9 +48,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 DEFAULT_OURS_API_URL = "https://api.oursprivacy.com/api/v1"
-#: SQS takes 262,144 bytes per message; the envelope adds headers and, for a
-#: non-UTF-8 body, base64 (4/3). 192 KiB of body always fits as text.
-DEFAULT_MAX_BODY_BYTES = 196_608
+#: SQS takes 262,144 bytes per message. A body is queued as JSON-escaped text, or as base64
+#: (4/3) when escaping would make it larger: 180 KiB of any body always fits with the envelope.
+DEFAULT_MAX_BODY_BYTES = 184_320
 
 
 class SourceConfig(BaseModel):
@@ -78,9 +79,10 @@ class Settings(BaseModel):
     dlq_url: str | None = Field(default=None, alias="DLQ_URL")
     secret_id: str | None = Field(default=None, alias="SECRET_ID")
     ours_api_url: str = Field(default=DEFAULT_OURS_API_URL, alias="OURS_API_URL")
-    max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, alias="MAX_BODY_BYTES", gt=0, le=240_000)
+    max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, alias="MAX_BODY_BYTES", gt=0, le=DEFAULT_MAX_BODY_BYTES)
     secret_max_age: int = Field(default=300, alias="SECRET_MAX_AGE", ge=0)
     max_receive_count: int = Field(default=10, alias="MAX_RECEIVE_COUNT", ge=1)
+    queue_retention_seconds: int = Field(default=345_600, alias="QUEUE_RETENTION_SECONDS", ge=60, le=1_209_600)
     retry_max_delay: int = Field(default=60, alias="RETRY_MAX_DELAY", ge=1, le=43_200)
     stale_event_policy: Literal["dlq", "send_without_time"] = Field(default="dlq", alias="STALE_EVENT_POLICY")
     ours_connect_timeout: float = Field(default=3.05, alias="OURS_CONNECT_TIMEOUT", gt=0)

@@ -87,13 +87,26 @@ class Envelope(BaseModel):
 
         try:
             return json.loads(self.raw_body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise MappingError("body is not valid JSON") from None
 
     def to_message(self) -> str:
-        """The SQS message body; raises :class:`PayloadTooLarge` if it would not fit."""
-        text = self.model_dump_json()
-        if len(text.encode("utf-8")) > SQS_MAX_MESSAGE_BYTES - ATTRIBUTE_ALLOWANCE:
+        """The SQS message body, pure ASCII; raises :class:`PayloadTooLarge` if it would not fit.
+
+        ASCII because SQS refuses (or replaces) some code points such as U+FFFF, and the
+        body must arrive exactly as sent. A body that JSON escaping would inflate beyond
+        base64's 4/3 is queued as base64 instead.
+        """
+        text = json.dumps(self.model_dump(mode="json"), ensure_ascii=True, separators=(",", ":"))
+        limit = SQS_MAX_MESSAGE_BYTES - ATTRIBUTE_ALLOWANCE
+        if len(text) > limit and self.body_encoding == "text":
+            encoded = base64.b64encode(self.raw_body).decode("ascii")
+            text = json.dumps(
+                self.model_copy(update={"body": encoded, "body_encoding": "base64"}).model_dump(mode="json"),
+                ensure_ascii=True,
+                separators=(",", ":"),
+            )
+        if len(text) > limit:
             raise PayloadTooLarge("webhook too large to queue")
         return text
 

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from webhook_translator.aws import secrets_client, sqs_client
 from webhook_translator.config import Settings, settings
 from webhook_translator.envelope import Envelope
 from webhook_translator.errors import (
@@ -38,17 +39,22 @@ from webhook_translator.errors import (
     RetryableDeliveryError,
     TranslatorError,
     UnknownSource,
+    WebhookRejected,
 )
 from webhook_translator.observability import logger, metrics
 from webhook_translator.ours.client import OursClient, default_session
 from webhook_translator.redact import redact
 from webhook_translator.sources.base import MapContext, Source
-from webhook_translator.sources.registry import REGISTRY
+from webhook_translator.sources.registry import REGISTRY, check_config
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
 MAX_VISIBILITY = 43_200
+#: a retry is not scheduled this close to the queue's retention: the message is dead-lettered instead
+RETENTION_MARGIN = 600
+#: SQS message attribute values: printable, bounded
+ATTRIBUTE_LIMIT = 256
 
 
 @dataclass(frozen=True)
@@ -79,6 +85,7 @@ class Forwarder:
     ) -> None:
         if not config.dlq_url:
             raise RuntimeError("DLQ_URL is not set")
+        check_config(config.translator_config, registry)
         self._config = config
         self._client = client
         self._sqs = sqs
@@ -88,9 +95,7 @@ class Forwarder:
     @property
     def sqs(self) -> SQSClient:
         if self._sqs is None:
-            import boto3
-
-            self._sqs = boto3.client("sqs")
+            self._sqs = sqs_client()
         return self._sqs
 
     # --- the batch ------------------------------------------------------------------------------
@@ -105,6 +110,8 @@ class Forwarder:
         else:
             with ThreadPoolExecutor(max_workers=workers) as pool:
                 outcomes = list(pool.map(self.process, records))
+        for outcome in outcomes:  # here, not in the workers: Powertools Metrics is not thread-safe
+            _report(outcome)
         failures = [
             {"itemIdentifier": record.message_id}
             for record, outcome in zip(records, outcomes, strict=True)
@@ -133,16 +140,18 @@ class Forwarder:
             )
             try:
                 result = source.map(envelope, ctx)
+            except WebhookRejected as exc:  # a receiver-side check reused by a mapper: the payload is at fault
+                raise MappingError(exc.message) from exc
             except TranslatorError:
                 raise
             except Exception as exc:  # a mapper bug: retrying cannot help; keep it for a redrive after the fix
                 raise MappingError(f"mapper failed ({type(exc).__name__})", reason="mapper_error") from exc
             event_type = result.event_type
             if result.skipped is not None:
-                return self._done(Outcome("skipped", source_name, webhook_id, event_type, reason=result.skipped))
+                return Outcome("skipped", source_name, webhook_id, event_type, reason=result.skipped)
             for track in result.events:
                 self._client.track(track, source=source.name, attempt=attempts)
-            return self._done(Outcome("delivered", source_name, webhook_id, event_type, events=len(result.events)))
+            return Outcome("delivered", source_name, webhook_id, event_type, events=len(result.events))
         except RetryableDeliveryError as exc:
             return self._retry(record, source_name, webhook_id, event_type, exc, attempts)
         except (MappingError, PermanentDeliveryError, UnknownSource) as exc:
@@ -152,7 +161,7 @@ class Forwarder:
             retry = RetryableDeliveryError(exc.message, delay=delay, reason="configuration")
             return self._retry(record, source_name, webhook_id, event_type, retry, attempts)
         except Exception as exc:  # a bug outside the mapper: never fail the whole batch, never log the message text
-            logger.error("unexpected error", extra={"source": source_name, "error": type(exc).__name__})
+            logger.error("unexpected error", extra={"source": _printable(source_name), "error": type(exc).__name__})
             delay = self._client.retry_delay(attempts, None)
             retry = RetryableDeliveryError(
                 f"internal error ({type(exc).__name__})", delay=delay, reason="internal_error"
@@ -168,12 +177,17 @@ class Forwarder:
         exc: RetryableDeliveryError,
         attempts: int,
     ) -> Outcome:
-        """Leave the record on the queue for ``exc.delay`` — or, on the last allowed receive, dead-letter it."""
-        if attempts >= self._config.max_receive_count:
-            return self._dead_letter(record, source, webhook_id, event_type, exc, attempts)
+        """Leave the record on the queue for ``exc.delay`` — or dead-letter it now, on the last allowed
+        receive or when the queue would expire it (retention) before the next try."""
         delay = min(exc.delay, MAX_VISIBILITY)
+        sent_ms = int(record.attributes.sent_timestamp or 0)
+        expires_in = sent_ms / 1000 + self._config.queue_retention_seconds - self._clock() if sent_ms else None
+        if attempts >= self._config.max_receive_count or (
+            expires_in is not None and delay + RETENTION_MARGIN >= expires_in
+        ):
+            return self._dead_letter(record, source, webhook_id, event_type, exc, attempts)
         self._retry_later(record, delay)
-        return self._done(Outcome("retry", source, webhook_id, event_type, reason=exc.reason, delay=delay))
+        return Outcome("retry", source, webhook_id, event_type, reason=exc.reason, delay=delay)
 
     def _retry_later(self, record: SQSRecord, delay: float) -> None:
         if not self._config.queue_url:
@@ -213,39 +227,48 @@ class Forwarder:
             self.sqs.send_message(
                 QueueUrl=str(self._config.dlq_url),
                 MessageBody=record.body,
-                MessageAttributes={k: {"DataType": "String", "StringValue": v or "-"} for k, v in attributes.items()},
+                MessageAttributes={
+                    k: {"DataType": "String", "StringValue": _printable(v)} for k, v in attributes.items()
+                },
             )
         except Exception as err:  # the DLQ is unreachable: keep the message on the queue instead
             logger.error(
                 "could not dead-letter; leaving the message on the queue",
-                extra={"source": source, "webhook_id": webhook_id, "error": type(err).__name__},
+                extra={"source": _printable(source), "webhook_id": _printable(webhook_id), "error": type(err).__name__},
             )
-            return self._done(Outcome("retry", source, webhook_id, event_type, reason=reason))
-        return self._done(Outcome("dead_lettered", source, webhook_id, event_type, reason=reason))
+            return Outcome("retry", source, webhook_id, event_type, reason=reason)
+        return Outcome("dead_lettered", source, webhook_id, event_type, reason=reason)
 
-    def _done(self, outcome: Outcome) -> Outcome:
-        extra = {
-            "source": outcome.source,
-            "webhook_id": outcome.webhook_id,
-            "event_type": outcome.event_type,
-            "outcome": outcome.status,
-        }
-        if outcome.reason:
-            extra["reason"] = outcome.reason
-        if outcome.status == "dead_lettered":
-            logger.warning("webhook dead-lettered", extra=extra)
-        elif outcome.status == "retry":
-            logger.info("webhook will be retried", extra={**extra, "delay": round(outcome.delay, 1)})
-        elif outcome.status == "delivered":
-            logger.info("webhook delivered", extra={**extra, "events": outcome.events})
-        else:
-            logger.info(f"webhook {outcome.status}", extra=extra)
-        names = {"delivered": "WebhooksDelivered", "skipped": "WebhooksSkipped"}
-        names |= {"dead_lettered": "WebhooksDeadLettered", "retry": "WebhooksRetried"}
-        metrics.add_metric(name=names[outcome.status], unit=MetricUnit.Count, value=1)
-        if outcome.events:
-            metrics.add_metric(name="EventsDelivered", unit=MetricUnit.Count, value=outcome.events)
-        return outcome
+
+def _report(outcome: Outcome) -> None:
+    """One log line and the metrics for one record's outcome (called from the handler's thread)."""
+    extra = {
+        "source": _printable(outcome.source),
+        "webhook_id": _printable(outcome.webhook_id),
+        "event_type": _printable(outcome.event_type),
+        "outcome": outcome.status,
+    }
+    if outcome.reason:
+        extra["reason"] = outcome.reason
+    if outcome.status == "dead_lettered":
+        logger.warning("webhook dead-lettered", extra=extra)
+    elif outcome.status == "retry":
+        logger.info("webhook will be retried", extra={**extra, "delay": round(outcome.delay, 1)})
+    elif outcome.status == "delivered":
+        logger.info("webhook delivered", extra={**extra, "events": outcome.events})
+    else:
+        logger.info(f"webhook {outcome.status}", extra=extra)
+    names = {"delivered": "WebhooksDelivered", "skipped": "WebhooksSkipped"}
+    names |= {"dead_lettered": "WebhooksDeadLettered", "retry": "WebhooksRetried"}
+    metrics.add_metric(name=names[outcome.status], unit=MetricUnit.Count, value=1)
+    if outcome.events:
+        metrics.add_metric(name="EventsDelivered", unit=MetricUnit.Count, value=outcome.events)
+
+
+def _printable(value: str | None, limit: int = ATTRIBUTE_LIMIT) -> str:
+    """A value safe for an SQS attribute or a log field: printable characters only, bounded."""
+    text = "".join(ch if ch.isprintable() else "?" for ch in (value or "-")[:limit])
+    return text or "-"
 
 
 def _attribute(record: SQSRecord, name: str) -> str:
@@ -261,7 +284,7 @@ def default_forwarder() -> Forwarder:
     config = settings()
     if not config.secret_id:
         raise RuntimeError("SECRET_ID is not set")
-    store = SecretStore(config.secret_id, max_age=config.secret_max_age)
+    store = SecretStore(config.secret_id, max_age=config.secret_max_age, client=secrets_client())
     client = OursClient(
         config.ours_api_url,
         store,
@@ -270,4 +293,4 @@ def default_forwarder() -> Forwarder:
         read_timeout=config.ours_read_timeout,
         max_delay=config.retry_max_delay,
     )
-    return Forwarder(config, client)
+    return Forwarder(config, client, sqs=sqs_client())

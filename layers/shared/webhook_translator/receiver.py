@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from webhook_translator.aws import secrets_client, sqs_client
 from webhook_translator.config import Settings, settings
 from webhook_translator.envelope import Envelope
 from webhook_translator.errors import (
@@ -38,12 +39,13 @@ from webhook_translator.errors import (
     NotFound,
     PayloadTooLarge,
     QueueUnavailable,
+    UnknownSource,
     UnsupportedMediaType,
     WebhookRejected,
 )
 from webhook_translator.observability import logger, metrics
 from webhook_translator.sources.base import InboundRequest, Source, body_hash
-from webhook_translator.sources.registry import REGISTRY, get_source
+from webhook_translator.sources.registry import REGISTRY
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -112,9 +114,7 @@ class Receiver:
     @property
     def sqs(self) -> SQSClient:
         if self._sqs is None:
-            import boto3
-
-            self._sqs = boto3.client("sqs")
+            self._sqs = sqs_client()
         return self._sqs
 
     def handle(self, event: Mapping[str, Any]) -> dict[str, Any]:
@@ -122,17 +122,30 @@ class Receiver:
         try:
             method, source_name, request = request_from_apigw(event, self._clock())
             answer = self._receive(method, source_name, request)
+        except ConfigurationError as exc:
+            # the detail (secret name, what is wrong with it) is for operators, not for callers
+            answer = Answer(exc.status, {"error": "the receiver is not configured for this source yet; retry later"})
+            logger.error(
+                "webhook refused", extra={"source": source_name[:64], "reason": exc.reason, "detail": exc.message}
+            )
+            metrics.add_metric(name=f"Rejected{exc.status}", unit=MetricUnit.Count, value=1)
         except WebhookRejected as exc:
             answer = Answer(exc.status, {"error": exc.message})
             log = logger.warning if exc.status >= 500 else logger.info
             log("webhook refused", extra={"source": source_name[:64], "status": exc.status, "reason": exc.reason})
             metrics.add_metric(name=f"Rejected{exc.status}", unit=MetricUnit.Count, value=1)
+        except Exception as exc:  # a bug: answer in DESIGN's shape, log the type only (messages may hold input)
+            answer = Answer(500, {"error": "internal error; retry later"})
+            logger.error("receiver failed", extra={"source": source_name[:64], "error": type(exc).__name__})
+            metrics.add_metric(name="Rejected500", unit=MetricUnit.Count, value=1)
         return answer.to_apigw()
 
     def _receive(self, method: str, source_name: str, request: InboundRequest) -> Answer:
         if not source_name:
             raise NotFound("no source in the path: POST /webhooks/{source}")
-        source = self._registry.get(source_name) or get_source(source_name)
+        source = self._registry.get(source_name)
+        if source is None:
+            raise UnknownSource(f"unknown source {source_name[:64]!r}; known: {', '.join(sorted(self._registry))}")
         if method != "POST":
             raise MethodNotAllowed(f"{method} is not allowed: send POST")
         if len(request.body) > self._config.max_body_bytes:
@@ -191,4 +204,5 @@ def default_receiver() -> Receiver:
     config = settings()
     if not config.secret_id:
         raise RuntimeError("SECRET_ID is not set")
-    return Receiver(config, SecretStore(config.secret_id, max_age=config.secret_max_age))
+    store = SecretStore(config.secret_id, max_age=config.secret_max_age, client=secrets_client())
+    return Receiver(config, store, sqs=sqs_client())

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 _PATTERNS = (
+    # quoted values: error texts quote what they refuse ("name 'Jane Doe' is invalid")
+    (re.compile(r"'[^']{1,200}'|\"[^\"]{1,200}\""), "<value>"),
     # e-mail addresses
     (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), "<email>"),
     # long secrets and tokens: whsec_…, sk_…, bearer-like runs of 20+ token characters

@@ -60,6 +60,8 @@ __all__ = [
 
 #: the longest ``Retry-After`` honoured (SQS cannot hide a message for longer)
 MAX_RETRY_AFTER: Final = 12 * 3600.0
+#: the shortest wait, whatever Retry-After says ("0" or a past date must not burn every retry at once)
+MIN_RETRY_DELAY: Final = 1.0
 DELIVERED: Final = "delivered"
 AUTH_STATUSES: Final = frozenset({401, 403})
 RETRYABLE_STATUSES: Final = frozenset({408, 409, 429})
@@ -209,7 +211,8 @@ class OursClient:
         if retry_after is not None:
             delay = _parse_retry_after(retry_after, now=self._clock())
             if delay is not None:
-                return min(delay, MAX_RETRY_AFTER)
+                # a floor and a little jitter: "0" or a past date must not burn every retry at once
+                return min(max(delay, MIN_RETRY_DELAY) + self._rng.uniform(0.0, 1.0), MAX_RETRY_AFTER)
         exponent = max(0, min(attempt, 64) - 1)
         backoff: float = min(2.0 * 2.0**exponent, self.max_delay)
         return backoff + self._rng.uniform(1.0, 5.0)

@@ -23,7 +23,7 @@ from datetime import datetime
 from email.message import Message
 from typing import Any, ClassVar, Literal, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from webhook_translator.config import SourceConfig
 from webhook_translator.envelope import Envelope
@@ -67,6 +67,8 @@ class InboundRequest:
             return json.loads(self.body)
         except (ValueError, UnicodeDecodeError):
             raise BadRequest("body is not valid JSON") from None
+        except RecursionError:
+            raise BadRequest("body is nested too deeply") from None
 
 
 # --- the table-driven HMAC verifier --------------------------------------------------------------
@@ -279,6 +281,8 @@ class MapContext:
         ``send_without_time``.
         """
         fields = {k: v for k, v in fields.items() if v is not None}
+        if not fields.get("distinct_id"):
+            raise MappingError(f"the {self.source.name} mapper set no distinctId", reason="mapper_error")
         when = fields.get("time")
         if isinstance(when, int | float) and not isinstance(when, bool):
             when = int(when)
@@ -289,6 +293,12 @@ class MapContext:
             else:
                 fields["time"] = when
         return TrackEvent.build(now_ms=self.now_ms, event=self.event_name(event_type), **fields)
+
+
+class NoOptions(BaseModel):
+    """A source without options: any key is a mistake."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 # --- the source ------------------------------------------------------------------------------------
@@ -306,6 +316,8 @@ class Source(ABC):
     events: ClassVar[Mapping[str, str]] = {}
     #: lower-cased request headers the mapper needs, copied into the envelope (never a signature)
     forwarded_headers: ClassVar[tuple[str, ...]] = ()
+    #: the model of this source's ``options`` in TRANSLATOR_CONFIG (checked when the forwarder starts)
+    options_model: ClassVar[type[BaseModel]] = NoOptions
 
     @abstractmethod
     def verify(self, request: InboundRequest, secrets: Sequence[str]) -> None:
@@ -364,6 +376,7 @@ def require_id(value: object, message: str, *, max_length: int = 200) -> str:
     """A provider id: a non-empty string (numbers accepted) of at most ``max_length``; else :class:`BadRequest`."""
     text = str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
     require(0 < len(text) <= max_length, message)
+    require(text.isprintable(), f"{message} (unprintable characters)")
     return text
 
 

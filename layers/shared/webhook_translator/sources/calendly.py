@@ -111,6 +111,7 @@ class CalendlyEvent(_Lax):
 
 class CalendlySource(HmacSource):
     name: ClassVar[str] = "calendly"
+    options_model: ClassVar[type[BaseModel]] = FormOptions
     title: ClassVar[str] = "Calendly"
     scheme: ClassVar[HmacScheme] = HmacScheme(
         header="calendly-webhook-signature",

@@ -108,6 +108,7 @@ class Submission(BaseModel):
 
 class JotformSource(Source):
     name: ClassVar[str] = "jotform"
+    options_model: ClassVar[type[BaseModel]] = FormOptions
     title: ClassVar[str] = "Jotform"
     content_types: ClassVar[tuple[str, ...]] = (MULTIPART, URLENCODED)
     events: ClassVar[dict[str, str]] = {SUBMISSION: "Form Submitted"}

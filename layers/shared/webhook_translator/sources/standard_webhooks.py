@@ -114,6 +114,7 @@ def _user_properties(data: StandardData) -> dict[str, Any]:
 
 class StandardWebhooksSource(HmacSource):
     name: ClassVar[str] = "standard-webhooks"
+    options_model: ClassVar[type[BaseModel]] = StandardOptions
     title: ClassVar[str] = "Standard Webhooks (generic)"
     scheme: ClassVar[HmacScheme] = HmacScheme(
         header="webhook-signature",

@@ -31,6 +31,7 @@ from webhook_translator.sources.base import (
     MapResult,
     parse_model,
     require,
+    require_id,
 )
 from webhook_translator.sources.common import clean, compact, decimal_amount, split_name
 
@@ -73,7 +74,7 @@ class StripeObject(_Lax):
     id: str | None = None
     object: str | None = None
     customer: str | None = None
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    metadata: dict[str, Any] | None = None
     currency: str | None = None
     livemode: bool | None = None
     status: str | None = None
@@ -112,10 +113,15 @@ class EventData(_Lax):
     object: StripeObject
 
 
-class StripeEvent(_Lax):
+class StripeEventHead(_Lax):
+    """What every Stripe event has, read before the type decides whether the object matters."""
+
     id: str = Field(min_length=1)
     type: str = Field(min_length=1)
     created: int
+
+
+class StripeEvent(StripeEventHead):
     livemode: bool | None = None
     data: EventData
 
@@ -162,6 +168,7 @@ class StripeSource(HmacSource):
         encoding="hex",
         tolerance=300,
     )
+    options_model: ClassVar[type[BaseModel]] = StripeOptions
     events: ClassVar[dict[str, str]] = {
         "checkout.session.completed": "Checkout Completed",
         "checkout.session.async_payment_succeeded": "Checkout Payment Succeeded",
@@ -177,21 +184,23 @@ class StripeSource(HmacSource):
     def webhook_id(self, request: InboundRequest) -> str:
         data = request.json()
         require(isinstance(data, dict), "not a Stripe event: expected a JSON object")
-        event_id, event_type = data.get("id"), data.get("type")
+        event_id = data.get("id")
         require(isinstance(event_id, str) and event_id.strip(), "not a Stripe event: missing id")
-        require(isinstance(event_type, str) and event_type.strip(), "not a Stripe event: missing type")
-        return str(event_id).strip()
+        require(isinstance(data.get("type"), str) and data["type"].strip(), "not a Stripe event: missing type")
+        return require_id(event_id, "not a Stripe event: bad id", max_length=250)
 
     def map(self, envelope: Envelope, ctx: MapContext) -> MapResult:
-        event = parse_model(StripeEvent, envelope.json_body(), "Stripe event")
-        if event.type not in self.events or ctx.dropped(event.type):
-            return ctx.skip(event.type, "dropped_by_config" if ctx.dropped(event.type) else "ignored_type")
+        body = envelope.json_body()
+        head = parse_model(StripeEventHead, body, "Stripe event")
+        if head.type not in self.events or ctx.dropped(head.type):
+            return ctx.skip(head.type, "dropped_by_config" if ctx.dropped(head.type) else "ignored_type")
+        event = parse_model(StripeEvent, body, "Stripe event")
         options = ctx.options(StripeOptions)
         obj = event.data.object
 
         external_id = None
         if options.external_id_metadata_key:
-            external_id = clean(obj.metadata.get(options.external_id_metadata_key))
+            external_id = clean((obj.metadata or {}).get(options.external_id_metadata_key))
         external_id = external_id or clean(obj.client_reference_id) or clean(obj.customer)
 
         details = obj.customer_details or obj.billing_details

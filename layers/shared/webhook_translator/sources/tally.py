@@ -85,6 +85,7 @@ class TallyEvent(_Lax):
 
 class TallySource(HmacSource):
     name: ClassVar[str] = "tally"
+    options_model: ClassVar[type[BaseModel]] = FormOptions
     title: ClassVar[str] = "Tally"
     scheme: ClassVar[HmacScheme] = HmacScheme(
         header="tally-signature", display_header="Tally-Signature", encoding="base64"

@@ -143,6 +143,7 @@ def _number(value: float | None) -> int | float | None:
 
 class TypeformSource(HmacSource):
     name: ClassVar[str] = "typeform"
+    options_model: ClassVar[type[BaseModel]] = TypeformOptions
     title: ClassVar[str] = "Typeform"
     scheme: ClassVar[HmacScheme] = HmacScheme(
         header="typeform-signature",

@@ -65,6 +65,7 @@ class WebflowEvent(_Lax):
 
 class WebflowSource(HmacSource):
     name: ClassVar[str] = "webflow"
+    options_model: ClassVar[type[BaseModel]] = FormOptions
     title: ClassVar[str] = "Webflow"
     scheme: ClassVar[HmacScheme] = HmacScheme(
         header="x-webflow-signature",
