@@ -1,0 +1,276 @@
+"""``translate``, ``sign`` and ``send``: one webhook body, mapped, signed or posted.
+
+FILE is a raw webhook body (exactly the bytes a provider sends), or a sample in
+the ``events/<source>/<name>.json`` shape (``translate`` and ``send`` then use
+its body, headers and content type, re-timed to a few seconds ago).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from webhook_translator.cli.common import (
+    CliError,
+    dev_document,
+    env_settings,
+    find_source,
+    parse_header,
+    read_bytes,
+    read_json,
+)
+from webhook_translator.envelope import Envelope
+from webhook_translator.errors import TranslatorError, WebhookRejected
+from webhook_translator.local.samples import Sample, SampleError, is_sample
+from webhook_translator.sources.base import InboundRequest, MapContext, Source, body_hash
+
+__all__ = ["register"]
+
+MASK = "****"
+
+
+@dataclass
+class WebhookInput:
+    """A webhook to translate or send: the body bytes, the provider's headers, and the sample it came from."""
+
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+    content_type: str | None = None
+    sample: Sample | None = None
+
+
+def load_input(source: Source, path: str, *, now: float) -> WebhookInput:
+    raw = read_bytes(path)
+    data = read_json(raw)
+    if not is_sample(data):
+        return WebhookInput(raw)
+    try:
+        sample = Sample.from_json(data, Path(path)).retimed(now)
+    except SampleError as exc:
+        raise CliError(str(exc)) from None
+    if sample.source != source.name:
+        raise CliError(f"{path} is a {sample.source} sample, not {source.name}: pass SOURCE {sample.source}")
+    headers = {k.lower(): v for k, v in sample.headers.items()}
+    return WebhookInput(sample.raw_body(), headers, sample.content_type, sample)
+
+
+def _default_secret(source: Source) -> str:
+    document, _ = dev_document()
+    secrets = document.signing_secrets_for(source.name)
+    if not secrets:
+        raise CliError(f"the development secrets have no signing secret for {source.name}: pass --secret S")
+    return secrets[0]
+
+
+def _sign(source: Source, body: bytes, secret: str, *, now: float, webhook_id: str | None = None) -> dict[str, str]:
+    try:
+        return source.sign_headers(body, secret, now=now, webhook_id=webhook_id)
+    except NotImplementedError:
+        raise CliError(f"{source.name} has no signing scheme to reproduce") from None
+    except ValueError as exc:
+        raise CliError(f"the secret is not valid for {source.name}: {exc}") from None
+
+
+# --- translate -----------------------------------------------------------------------------------
+
+
+def translate(args: argparse.Namespace) -> int:
+    source = find_source(args.source)
+    now = time.time()
+    webhook = load_input(source, args.file, now=now)
+    headers = dict(webhook.headers)
+    for text in args.header or []:
+        name, value = parse_header(text)
+        headers[name] = value
+    headers.setdefault("content-type", webhook.content_type or source.content_types[0])
+    config = env_settings()
+    received_at = datetime.fromtimestamp(now, UTC)
+    request = InboundRequest(
+        source=source.name,
+        body=webhook.body,
+        headers=headers,
+        url=f"https://localhost/webhooks/{source.name}",
+        received_at=received_at,
+    )
+    if request.content_type not in source.content_types:
+        raise CliError(
+            f"{source.name} sends {', '.join(source.content_types)}, not {request.content_type or 'no content type'}"
+            ": pass --header 'Content-Type: ...'"
+        )
+    if len(webhook.body) > config.max_body_bytes:
+        raise CliError(f"the body is {len(webhook.body)} bytes; the receiver takes at most {config.max_body_bytes}")
+    try:
+        if source.handshake(request) is not None:
+            print("[]")
+            print(
+                f"{source.name}: a URL-verification handshake; the receiver answers it, nothing goes to Ours",
+                file=sys.stderr,
+            )
+            return 0
+        webhook_id = source.webhook_id(request) or f"sha256:{body_hash(request.body)[:40]}"
+        envelope = Envelope.wrap(
+            source=source.name,
+            webhook_id=webhook_id,
+            received_at=received_at,
+            content_type=request.header("content-type") or "",
+            body=request.body,
+            headers={h: v for h in source.forwarded_headers if (v := request.header(h)) is not None},
+        )
+        envelope.to_message()
+    except WebhookRejected as exc:
+        raise CliError(f"the receiver would refuse this webhook ({exc.status} {exc.reason}): {exc.message}") from None
+    ctx = MapContext(
+        source=source,
+        now_ms=int(now * 1000),
+        config=config.translator_config.source(source.name),
+        stale_policy=config.stale_event_policy,
+    )
+    try:
+        result = source.map(envelope, ctx)
+    except TranslatorError as exc:
+        raise CliError(f"cannot translate {source.name} {webhook_id}: {exc.reason}: {exc.message}") from None
+    except Exception as exc:  # a mapper bug: the forwarder dead-letters these as mapper_error
+        raise CliError(
+            f"cannot translate {source.name} {webhook_id}: mapper_error: the mapper raised {type(exc).__name__}"
+        ) from None
+    bodies: list[dict[str, Any]] = [{"token": MASK, **event.to_ours()} for event in result.events]
+    print(json.dumps(bodies, indent=2, ensure_ascii=False))
+    if result.skipped is not None:
+        print(
+            f"{source.name} {webhook_id}: {result.event_type} is skipped ({result.skipped}); nothing goes to Ours",
+            file=sys.stderr,
+        )
+    return 0
+
+
+# --- sign ----------------------------------------------------------------------------------------
+
+
+def sign(args: argparse.Namespace) -> int:
+    source = find_source(args.source)
+    body = read_bytes(args.file)
+    if is_sample(read_json(body)):
+        raise CliError(
+            f"{args.file} is a sample file, not a raw body: sign the exact bytes you will send, "
+            f"or let `webhook-translator send {source.name} {args.file} --url URL` sign and post it"
+        )
+    secret = args.secret or _default_secret(source)
+    for name, value in _sign(source, body, secret, now=time.time()).items():
+        print(f"{name}: {value}")
+    return 0
+
+
+# --- send ----------------------------------------------------------------------------------------
+
+
+def send(args: argparse.Namespace) -> int:
+    import requests
+
+    from webhook_translator.local.replay import sign_sample, webhook_url
+
+    source = find_source(args.source)
+    if not args.url.startswith(("http://", "https://")):
+        raise CliError(f"--url {args.url[:80]!r} is not an http(s) URL")
+    secret = args.secret or _default_secret(source)
+    now = time.time()
+    raw = read_bytes(args.file)
+    data = read_json(raw)
+    if is_sample(data):
+        try:
+            sample = Sample.from_json(data, Path(args.file))
+        except SampleError as exc:
+            raise CliError(str(exc)) from None
+        if sample.source != source.name:
+            raise CliError(f"{args.file} is a {sample.source} sample, not {source.name}: pass SOURCE {sample.source}")
+        try:
+            signed = sign_sample(sample, source, secret, base_url=args.url, now=now)
+        except SampleError as exc:
+            raise CliError(str(exc)) from None
+        except NotImplementedError:
+            raise CliError(f"{source.name} has no signing scheme to reproduce") from None
+        except ValueError as exc:
+            raise CliError(f"the secret is not valid for {source.name}: {exc}") from None
+        url, headers, body = signed.url, signed.headers, signed.body
+    else:
+        url, headers, body = webhook_url(args.url, source.name), _sign(source, raw, secret, now=now), raw
+    try:
+        answer = requests.post(url, data=body, headers=headers, timeout=(5, 30))
+    except requests.ConnectionError:
+        raise CliError(
+            f"cannot connect to {url}: is the receiver running there (`webhook-translator serve`)?"
+        ) from None
+    except requests.Timeout:
+        raise CliError(f"{url} did not answer in time") from None
+    except requests.RequestException as exc:
+        raise CliError(f"cannot post to {url}: {type(exc).__name__}") from None
+    print(f"HTTP {answer.status_code}")
+    if answer.text:
+        print(answer.text)
+    return 0 if 200 <= answer.status_code < 300 else 1
+
+
+# --- the parsers ---------------------------------------------------------------------------------
+
+FILE_HELP = (
+    "a raw webhook body, or a sample file in the events/<source>/<name>.json shape "
+    "(its body, headers and content type are used, re-timed to a few seconds ago)"
+)
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = commands.add_parser(
+        "translate",
+        help="dry run: print the /track payloads a webhook body maps to",
+        description=(
+            "Map a webhook body through the source's mapper exactly as the forwarder does (no signature check, "
+            "nothing sent) and print the /track payloads as JSON, token masked. A skipped event type prints [] "
+            "and says why on stderr. Renames and drops from TRANSLATOR_CONFIG apply."
+        ),
+    )
+    p.add_argument("source", metavar="SOURCE", help="a source name (see `webhook-translator sources`)")
+    p.add_argument("file", metavar="FILE", help=FILE_HELP)
+    p.add_argument(
+        "--header",
+        action="append",
+        metavar='"Name: value"',
+        help="a request header the provider sends (repeatable), e.g. --header 'Content-Type: application/json'",
+    )
+    p.set_defaults(run=translate)
+
+    p = commands.add_parser(
+        "sign",
+        help="print the headers a real provider would send for a body",
+        description=(
+            "Print the signature headers (one 'Name: value' per line) a provider would send with FILE's exact bytes, "
+            "so any client can replay it, e.g. curl -H ... --data-binary @FILE."
+        ),
+    )
+    p.add_argument("source", metavar="SOURCE", help="a source name (see `webhook-translator sources`)")
+    p.add_argument("file", metavar="FILE", help="the raw body, exactly as it will be sent")
+    p.add_argument("--secret", metavar="S", help="the signing secret (default: the development secret `serve` uses)")
+    p.set_defaults(run=sign)
+
+    p = commands.add_parser(
+        "send",
+        help="sign a body or sample and post it to a receiver",
+        description=(
+            "Sign FILE like the provider does and POST it to URL; print the HTTP status and the answer. "
+            "Exits 1 on a non-2xx answer."
+        ),
+    )
+    p.add_argument("source", metavar="SOURCE", help="a source name (see `webhook-translator sources`)")
+    p.add_argument("file", metavar="FILE", help=FILE_HELP)
+    p.add_argument(
+        "--url",
+        required=True,
+        metavar="URL",
+        help="the receiver: its base URL (http://127.0.0.1:3000, /webhooks/SOURCE is appended) or the full webhook URL",
+    )
+    p.add_argument("--secret", metavar="S", help="the signing secret (default: the development secret `serve` uses)")
+    p.set_defaults(run=send)

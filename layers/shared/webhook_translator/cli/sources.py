@@ -1,0 +1,66 @@
+"""``sources``: every source, the provider event types it maps, and the Ours event names to allowlist."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping
+
+from webhook_translator.cli.common import env_settings
+from webhook_translator.config import TranslatorConfig
+from webhook_translator.sources.base import MapContext, Source
+from webhook_translator.sources.registry import REGISTRY
+
+__all__ = ["register", "source_rows"]
+
+#: the ``events`` key of a source that maps any event type its sender names
+ANY = "*"
+ANY_LABEL = "(any type)"
+GENERIC_NAME = "(the type the sender names)"
+
+
+def source_rows(registry: Mapping[str, Source], config: TranslatorConfig) -> list[tuple[str, str, str]]:
+    """(source, provider event type, Ours event name or why none) — renames and drops from the configuration applied."""
+    rows: list[tuple[str, str, str]] = []
+    for name in sorted(registry):
+        source = registry[name]
+        ctx = MapContext(source=source, now_ms=0, config=config.source(name))
+        types = [t for t in source.events if t != ANY]
+        if ANY in source.events or not source.events:
+            # a generic source: the payload names its own events; configured renames are known names too
+            types += [t for t in ctx.config.rename if t not in types]
+            rows.append((name, ANY_LABEL, GENERIC_NAME))
+        for event_type in types:
+            ours = "(dropped by TRANSLATOR_CONFIG)" if ctx.dropped(event_type) else ctx.event_name(event_type)
+            rows.append((name, event_type, ours))
+    return rows
+
+
+def sources(args: argparse.Namespace) -> int:
+    config = env_settings().translator_config
+    rows = source_rows(REGISTRY, config)
+    table = [("SOURCE", "PROVIDER EVENT TYPE", "OURS EVENT NAME"), *rows]
+    widths = [max(len(row[i]) for row in table) for i in range(3)]
+    for row in table:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    names = sorted({ours for _, _, ours in rows if not ours.startswith("(")}, key=str.lower)
+    print()
+    print(f"Allowlist these {len(names)} event names in Ours (events not on the allowlist are silently dropped):")
+    for name in names:
+        print(f"  {name}")
+    generic = [name for name, event_type, _ in rows if event_type == ANY_LABEL]
+    if generic:
+        print(f"…and the event types your own senders name when they post to: {', '.join(generic)}")
+    print("Every other provider event type is acknowledged (200) and skipped.")
+    return 0
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = commands.add_parser(
+        "sources",
+        help="list the sources, the event types they map and the Ours event names",
+        description=(
+            "List every source, the provider event types it maps and the Ours event name each becomes "
+            "(renames and drops from TRANSLATOR_CONFIG applied): the names to allowlist in Ours."
+        ),
+    )
+    p.set_defaults(run=sources)

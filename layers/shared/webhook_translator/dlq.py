@@ -1,0 +1,264 @@
+"""The dead-letter queue: what is in it, and moving messages back for another try.
+
+A DLQ message is the queued envelope exactly as the receiver wrote it (so a
+re-drive after a mapper fix maps what the provider sent), with message
+attributes naming the failure when the forwarder put it there
+(``failure_reason``, ``failure_detail``, ``attempts``, ``failed_at``…). A
+message the queue moved itself (``maxReceiveCount`` reached without the
+forwarder recording a reason) is listed with the reason ``receive_limit``.
+
+:meth:`DeadLetterQueue.list_messages` peeks: it receives every message, hiding each for
+a moment, then makes them all visible again. :meth:`DeadLetterQueue.redrive`
+sends each matching message's body back to the queue with its ``source`` and
+``webhook_id`` attributes and deletes it from the DLQ **only after** that send
+succeeded; every message it does not move is made visible again. (SQS's own
+``StartMessageMoveTask`` cannot filter, and moto lacks it.)
+
+Nothing here reads or returns a body's content beyond the envelope's ``source``
+and ``webhook_id``: listings never carry personal data.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Final
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.type_defs import MessageAttributeValueTypeDef, MessageTypeDef
+
+__all__ = ["RECEIVE_LIMIT", "DeadLetter", "DeadLetterQueue", "RedriveResult"]
+
+#: the reason shown for a message the queue's redrive policy moved (no reason recorded)
+RECEIVE_LIMIT: Final = "receive_limit"
+#: seconds a listed or skipped message stays hidden while the command runs
+HOLD_SECONDS: Final = 60
+#: a bound on one run, so a queue that refills as fast as it is read cannot keep a command going
+MAX_MESSAGES: Final = 100_000
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """One DLQ message, described without its body."""
+
+    message_id: str
+    source: str
+    webhook_id: str
+    event_type: str
+    reason: str
+    detail: str | None
+    attempts: int | None
+    ours_status: int | None
+    failed_at: datetime | None
+    receipt_handle: str = field(repr=False, compare=False)
+    body: str = field(repr=False, compare=False)
+
+    @classmethod
+    def from_message(cls, message: MessageTypeDef) -> DeadLetter:
+        attrs = message.get("MessageAttributes") or {}
+        body = message.get("Body", "")
+        envelope = _envelope_ids(body)
+        failed_at = _parse_time(_text(attrs, "failed_at"))
+        if failed_at is None:
+            sent = (message.get("Attributes") or {}).get("SentTimestamp")
+            if sent and sent.isdigit():
+                failed_at = datetime.fromtimestamp(int(sent) / 1000, UTC)
+        return cls(
+            message_id=message["MessageId"],
+            source=_text(attrs, "source") or envelope.get("source") or "-",
+            webhook_id=_text(attrs, "webhook_id") or envelope.get("webhook_id") or "-",
+            event_type=_text(attrs, "event_type") or "-",
+            reason=_text(attrs, "failure_reason") or RECEIVE_LIMIT,
+            detail=_text(attrs, "failure_detail"),
+            attempts=_int(_text(attrs, "attempts")),
+            ours_status=_int(_text(attrs, "ours_status")),
+            failed_at=failed_at,
+            receipt_handle=message["ReceiptHandle"],
+            body=body,
+        )
+
+    def age_seconds(self, now: float) -> float | None:
+        return None if self.failed_at is None else max(0.0, now - self.failed_at.timestamp())
+
+    def matches(self, *, source: str | None = None, reason: str | None = None) -> bool:
+        return (source is None or self.source == source) and (reason is None or self.reason == reason)
+
+    def to_json(self, now: float) -> dict[str, Any]:
+        """The listing's JSON row (never the body)."""
+        age = self.age_seconds(now)
+        return {
+            "message_id": self.message_id,
+            "source": self.source,
+            "webhook_id": self.webhook_id,
+            "event_type": self.event_type,
+            "reason": self.reason,
+            "detail": self.detail,
+            "attempts": self.attempts,
+            "ours_status": self.ours_status,
+            "failed_at": self.failed_at.isoformat(timespec="seconds") if self.failed_at else None,
+            "age_seconds": None if age is None else int(age),
+        }
+
+    def redrive_attributes(self) -> dict[str, MessageAttributeValueTypeDef]:
+        """The attributes the receiver gives a queued webhook (the forwarder reads nothing else)."""
+        out: dict[str, MessageAttributeValueTypeDef] = {}
+        for name, value in (("source", self.source), ("webhook_id", self.webhook_id)):
+            if value and value != "-":
+                out[name] = {"DataType": "String", "StringValue": value}
+        return out
+
+
+@dataclass
+class RedriveResult:
+    moved: list[DeadLetter] = field(default_factory=list)
+    #: messages left in the DLQ because they did not match the filters
+    unmatched: int = 0
+    #: messages left in the DLQ because sending them back failed: (message, error name)
+    failed: list[tuple[DeadLetter, str]] = field(default_factory=list)
+    #: messages sent back whose DLQ copy could not be deleted (they are on both queues; distinctIds dedupe)
+    not_deleted: list[DeadLetter] = field(default_factory=list)
+
+
+def _text(attrs: Mapping[str, Any], name: str) -> str | None:
+    value = attrs.get(name)
+    text = value.get("StringValue") if value is not None else None
+    return text if text and text != "-" else None
+
+
+def _int(text: str | None) -> int | None:
+    try:
+        return int(text) if text is not None else None
+    except ValueError:
+        return None
+
+
+def _parse_time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _envelope_ids(body: str) -> dict[str, str]:
+    """Only ``source`` and ``webhook_id`` from a queued envelope (nothing else of the body is read)."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {k: v[:256] for k in ("source", "webhook_id") if isinstance(v := data.get(k), str) and v}
+
+
+class DeadLetterQueue:
+    """The DLQ (and, for a redrive, the queue its messages go back to), through an injected SQS client."""
+
+    def __init__(
+        self,
+        sqs: SQSClient,
+        dlq_url: str,
+        *,
+        queue_url: str | None = None,
+        hold_seconds: int = HOLD_SECONDS,
+        wait_seconds: int = 1,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.sqs = sqs
+        self.dlq_url = dlq_url
+        self.queue_url = queue_url
+        self.hold_seconds = hold_seconds
+        self.wait_seconds = wait_seconds
+        self.clock = clock
+
+    # --- reading ---------------------------------------------------------------------------------
+
+    def _batches(self) -> Iterator[list[MessageTypeDef]]:
+        """Receive until the DLQ has nothing more to give, each message hidden for ``hold_seconds``."""
+        seen: set[str] = set()
+        while len(seen) < MAX_MESSAGES:
+            messages = self.sqs.receive_message(
+                QueueUrl=self.dlq_url,
+                MaxNumberOfMessages=10,
+                WaitTimeSeconds=self.wait_seconds,
+                VisibilityTimeout=self.hold_seconds,
+                AttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            ).get("Messages", [])
+            fresh = [m for m in messages if m["MessageId"] not in seen]
+            if not fresh:  # empty, or only messages already handled whose hold ran out: done
+                return
+            seen.update(m["MessageId"] for m in fresh)
+            yield fresh
+
+    def _release(self, letters: list[DeadLetter]) -> int:
+        """Make messages visible again; returns how many could not be (they reappear after the hold)."""
+        stuck = 0
+        for start in range(0, len(letters), 10):
+            chunk = letters[start : start + 10]
+            try:
+                answer = self.sqs.change_message_visibility_batch(
+                    QueueUrl=self.dlq_url,
+                    Entries=[
+                        {"Id": str(i), "ReceiptHandle": m.receipt_handle, "VisibilityTimeout": 0}
+                        for i, m in enumerate(chunk)
+                    ],
+                )
+                stuck += len(answer.get("Failed", []))
+            except Exception:  # they become visible by themselves when the hold ends
+                stuck += len(chunk)
+        return stuck
+
+    def list_messages(self) -> list[DeadLetter]:
+        """Every message in the DLQ, oldest failure first; the DLQ is left as it was."""
+        letters: list[DeadLetter] = []
+        try:
+            for batch in self._batches():
+                letters.extend(DeadLetter.from_message(m) for m in batch)
+        finally:
+            self._release(letters)
+        return sorted(letters, key=lambda m: (m.failed_at or datetime.max.replace(tzinfo=UTC), m.message_id))
+
+    # --- moving back -----------------------------------------------------------------------------
+
+    def redrive(self, *, source: str | None = None, reason: str | None = None) -> RedriveResult:
+        """Move matching messages back to the queue: send first, delete from the DLQ only after the send succeeded."""
+        if not self.queue_url:
+            raise ValueError("no queue URL to move messages back to")
+        result = RedriveResult()
+        held: list[DeadLetter] = []
+        try:
+            for batch in self._batches():
+                for message in batch:
+                    letter = DeadLetter.from_message(message)
+                    if not letter.matches(source=source, reason=reason):
+                        result.unmatched += 1
+                        held.append(letter)
+                        continue
+                    self._move(letter, result, held)
+        finally:
+            self._release(held)
+        return result
+
+    def _move(self, letter: DeadLetter, result: RedriveResult, held: list[DeadLetter]) -> None:
+        try:
+            self.sqs.send_message(
+                QueueUrl=str(self.queue_url),
+                MessageBody=letter.body,
+                MessageAttributes=letter.redrive_attributes(),
+            )
+        except Exception as exc:  # not on the queue: it must stay in the DLQ
+            result.failed.append((letter, type(exc).__name__))
+            held.append(letter)
+            return
+        result.moved.append(letter)
+        try:
+            self.sqs.delete_message(QueueUrl=self.dlq_url, ReceiptHandle=letter.receipt_handle)
+        except Exception:
+            result.not_deleted.append(letter)
