@@ -266,6 +266,14 @@ class MapContext:
     def skip(self, event_type: str, reason: str = "ignored_type") -> MapResult:
         return MapResult(event_type=event_type, skipped=reason)
 
+    def unmapped(self, event_type: str) -> MapResult | None:
+        """The skip for a type this source does not map, or that the configuration drops; None to map it."""
+        if self.dropped(event_type):
+            return self.skip(event_type, "dropped_by_config")
+        if event_type not in self.source.events:
+            return self.skip(event_type, "ignored_type")
+        return None
+
     def options(self, model: type[OptionsT]) -> OptionsT:
         try:
             return model.model_validate(self.config.options)

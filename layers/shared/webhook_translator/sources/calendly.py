@@ -142,8 +142,8 @@ class CalendlySource(HmacSource):
     def map(self, envelope: Envelope, ctx: MapContext) -> MapResult:
         event = parse_model(CalendlyEvent, envelope.json_body(), "Calendly webhook")
         kind = event.event
-        if kind not in self.events or ctx.dropped(kind):
-            return ctx.skip(kind, "dropped_by_config" if ctx.dropped(kind) else "ignored_type")
+        if (skipped := ctx.unmapped(kind)) is not None:
+            return skipped
         if event.payload is None:
             raise MappingError("Calendly webhook does not match the expected shape (payload)")
         payload = parse_model(Payload, event.payload, "Calendly payload")

@@ -192,8 +192,8 @@ class StripeSource(HmacSource):
     def map(self, envelope: Envelope, ctx: MapContext) -> MapResult:
         body = envelope.json_body()
         head = parse_model(StripeEventHead, body, "Stripe event")
-        if head.type not in self.events or ctx.dropped(head.type):
-            return ctx.skip(head.type, "dropped_by_config" if ctx.dropped(head.type) else "ignored_type")
+        if (skipped := ctx.unmapped(head.type)) is not None:
+            return skipped
         event = parse_model(StripeEvent, body, "Stripe event")
         options = ctx.options(StripeOptions)
         obj = event.data.object

@@ -104,8 +104,8 @@ class TallySource(HmacSource):
     def map(self, envelope: Envelope, ctx: MapContext) -> MapResult:
         event = parse_model(TallyEvent, envelope.json_body(), "Tally webhook")
         kind = event.eventType
-        if kind not in self.events or ctx.dropped(kind):
-            return ctx.skip(kind, "dropped_by_config" if ctx.dropped(kind) else "ignored_type")
+        if (skipped := ctx.unmapped(kind)) is not None:
+            return skipped
         data = parse_model(TallyData, event.data, "Tally webhook data")
         synonyms = ctx.options(FormOptions).matcher(data.formId)
 

@@ -165,8 +165,8 @@ class TypeformSource(HmacSource):
     def map(self, envelope: Envelope, ctx: MapContext) -> MapResult:
         event = parse_model(TypeformEvent, envelope.json_body(), "Typeform webhook")
         kind = event.event_type
-        if kind not in self.events or ctx.dropped(kind):
-            return ctx.skip(kind, "dropped_by_config" if ctx.dropped(kind) else "ignored_type")
+        if (skipped := ctx.unmapped(kind)) is not None:
+            return skipped
         response = event.form_response
         if response is None:
             raise MappingError("Typeform webhook does not match the expected shape (form_response)")

@@ -89,8 +89,8 @@ class WebflowSource(HmacSource):
     def map(self, envelope: Envelope, ctx: MapContext) -> MapResult:
         event = parse_model(WebflowEvent, envelope.json_body(), "Webflow webhook")
         kind = event.triggerType
-        if kind not in self.events or ctx.dropped(kind):
-            return ctx.skip(kind, "dropped_by_config" if ctx.dropped(kind) else "ignored_type")
+        if (skipped := ctx.unmapped(kind)) is not None:
+            return skipped
         if event.payload is None:
             raise MappingError("Webflow webhook does not match the expected shape (payload)")
         submission = parse_model(Submission, event.payload, "Webflow form submission")
