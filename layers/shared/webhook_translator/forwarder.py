@@ -88,15 +88,9 @@ class Forwarder:
         check_config(config.translator_config, registry)
         self._config = config
         self._client = client
-        self._sqs = sqs
+        self.sqs = sqs if sqs is not None else sqs_client()
         self._registry = registry
         self._clock = clock
-
-    @property
-    def sqs(self) -> SQSClient:
-        if self._sqs is None:
-            self._sqs = sqs_client()
-        return self._sqs
 
     # --- the batch ------------------------------------------------------------------------------
 
@@ -293,4 +287,4 @@ def default_forwarder() -> Forwarder:
         read_timeout=config.ours_read_timeout,
         max_delay=config.retry_max_delay,
     )
-    return Forwarder(config, client, sqs=sqs_client())
+    return Forwarder(config, client)

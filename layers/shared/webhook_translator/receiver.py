@@ -107,15 +107,9 @@ class Receiver:
             raise RuntimeError("QUEUE_URL is not set")
         self._config = config
         self._secrets = secrets
-        self._sqs = sqs
+        self.sqs = sqs if sqs is not None else sqs_client()
         self._registry = registry
         self._clock = clock
-
-    @property
-    def sqs(self) -> SQSClient:
-        if self._sqs is None:
-            self._sqs = sqs_client()
-        return self._sqs
 
     def handle(self, event: Mapping[str, Any]) -> dict[str, Any]:
         source_name = "-"
@@ -205,4 +199,4 @@ def default_receiver() -> Receiver:
     if not config.secret_id:
         raise RuntimeError("SECRET_ID is not set")
     store = SecretStore(config.secret_id, max_age=config.secret_max_age, client=secrets_client())
-    return Receiver(config, store, sqs=sqs_client())
+    return Receiver(config, store)
