@@ -12,4 +12,4 @@ from webhook_translator.observability import logger, metrics, trace_handler
 @logger.inject_lambda_context(clear_state=True)
 @trace_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return default_forwarder().handle(event)
+    return default_forwarder().handle(event, context.get_remaining_time_in_millis)

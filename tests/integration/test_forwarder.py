@@ -413,3 +413,27 @@ def test_dlq_attributes_are_printable_and_bounded(pipeline: Pipeline, ours: Loca
     for value in dlq_attributes(dead).values():
         assert value.isprintable()
         assert len(value) <= 256
+
+
+def test_no_ours_call_starts_without_the_time_to_finish_it(pipeline: Pipeline, ours: LocalOurs) -> None:
+    # Given an invocation with 3 s left (the client needs its connect + read timeouts, plus a margin)
+    pipeline.send(stripe_event())
+    # When the forwarder handles the batch
+    messages, result = poll_once(pipeline.queues, lambda event: pipeline.forwarder.handle(event, lambda: 3_000))
+    # Then nothing was sent; the record is left for a quick retry instead of risking a timed-out batch
+    assert ours.requests == []
+    assert [f["itemIdentifier"] for f in result["batchItemFailures"]] == [messages[0]["MessageId"]]
+    assert pipeline.dead_letters() == []
+
+
+def test_a_2xx_with_success_false_is_delivered_but_logged(
+    pipeline: Pipeline, ours: LocalOurs, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given Ours answering 200 {"success": false}
+    ours.inject(Fault(kind="status", status=200, error="odd"))
+    pipeline.send(stripe_event())
+    # When it is forwarded
+    result = pipeline.poll()
+    # Then it counts as delivered (Ours took it) and an operator is told
+    assert result == {"batchItemFailures": []}
+    assert "success=false" in caplog.text

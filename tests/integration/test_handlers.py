@@ -110,7 +110,9 @@ def test_a_webhook_goes_through_both_entry_points_to_ours(deployed: tuple[Queues
     assert (event["event"], event["distinctId"]) == ("Invoice Paid", f"stripe:{body['id']}")
 
 
-def test_a_misconfigured_function_fails_loudly_at_start(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_misconfigured_function_fails_loudly_at_its_first_invocation(
+    aws_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Given a receiver deployed without SECRET_ID
     monkeypatch.setenv("QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/123456789012/q")
     monkeypatch.delenv("SECRET_ID", raising=False)

@@ -17,7 +17,7 @@ variable                   meaning                                              
 ``RETRY_MAX_DELAY``        cap of the retry backoff, seconds                         60
 ``STALE_EVENT_POLICY``     ``dlq`` or ``send_without_time`` for events > 7 days old  ``dlq``
 ``OURS_CONNECT_TIMEOUT``   seconds                                                   3.05
-``OURS_READ_TIMEOUT``      seconds                                                   10
+``OURS_READ_TIMEOUT``      seconds                                                   5
 ``FORWARD_CONCURRENCY``    parallel Ours calls per batch                             10
 ``TRANSLATOR_CONFIG``      JSON: per-source event renames, drops, field synonyms     ``{}``
 =========================  ========================================================  ==========
@@ -86,7 +86,8 @@ class Settings(BaseModel):
     retry_max_delay: int = Field(default=60, alias="RETRY_MAX_DELAY", ge=1, le=43_200)
     stale_event_policy: Literal["dlq", "send_without_time"] = Field(default="dlq", alias="STALE_EVENT_POLICY")
     ours_connect_timeout: float = Field(default=3.05, alias="OURS_CONNECT_TIMEOUT", gt=0)
-    ours_read_timeout: float = Field(default=10.0, alias="OURS_READ_TIMEOUT", gt=0)
+    #: short enough that a 401 → re-read → resend fits the forwarder's 30 s; a timeout is retried (same distinctId)
+    ours_read_timeout: float = Field(default=5.0, alias="OURS_READ_TIMEOUT", gt=0)
     forward_concurrency: int = Field(default=10, alias="FORWARD_CONCURRENCY", ge=1, le=64)
     translator_config: TranslatorConfig = Field(default_factory=TranslatorConfig, alias="TRANSLATOR_CONFIG")
 

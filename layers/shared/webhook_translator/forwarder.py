@@ -53,6 +53,8 @@ if TYPE_CHECKING:
 MAX_VISIBILITY = 43_200
 #: a retry is not scheduled this close to the queue's retention: the message is dead-lettered instead
 RETENTION_MARGIN = 600
+#: time kept back at the end of an invocation (the DLQ send, the response)
+TIME_MARGIN_MS = 2_000
 #: SQS message attribute values: printable, bounded
 ATTRIBUTE_LIMIT = 256
 
@@ -91,10 +93,20 @@ class Forwarder:
         self.sqs = sqs if sqs is not None else sqs_client()
         self._registry = registry
         self._clock = clock
+        self._remaining_ms: Callable[[], int] | None = None
 
     # --- the batch ------------------------------------------------------------------------------
 
-    def handle(self, event: Mapping[str, Any]) -> dict[str, list[dict[str, str]]]:
+    def handle(
+        self, event: Mapping[str, Any], remaining_ms: Callable[[], int] | None = None
+    ) -> dict[str, list[dict[str, str]]]:
+        """Process one SQS batch; ``remaining_ms`` is the Lambda context's clock of the time left.
+
+        No Ours call starts without the time to finish it: a record that would have
+        to is left on the queue for a quick retry, rather than letting the invocation
+        time out (which would hand the whole batch back, dead-lettered records too).
+        """
+        self._remaining_ms = remaining_ms
         records = [SQSRecord(raw) for raw in event.get("Records") or []]
         if not records:
             return {"batchItemFailures": []}
@@ -144,6 +156,7 @@ class Forwarder:
             if result.skipped is not None:
                 return Outcome("skipped", source_name, webhook_id, event_type, reason=result.skipped)
             for track in result.events:
+                self._check_time_left()
                 self._client.track(track, source=source.name, attempt=attempts)
             return Outcome("delivered", source_name, webhook_id, event_type, events=len(result.events))
         except RetryableDeliveryError as exc:
@@ -161,6 +174,15 @@ class Forwarder:
                 f"internal error ({type(exc).__name__})", delay=delay, reason="internal_error"
             )
             return self._retry(record, source_name, webhook_id, event_type, retry, attempts)
+
+    def _check_time_left(self) -> None:
+        if self._remaining_ms is None:
+            return
+        needed_ms = sum(self._client.timeout) * 1000 + TIME_MARGIN_MS
+        if self._remaining_ms() < needed_ms:
+            raise RetryableDeliveryError(
+                "not enough time left in this invocation", delay=self._client.retry_delay(1, None), reason="time_budget"
+            )
 
     def _retry(
         self,
