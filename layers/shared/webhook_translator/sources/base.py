@@ -388,6 +388,21 @@ def require_id(value: object, message: str, *, max_length: int = 200) -> str:
     return text
 
 
+def mapped_part(
+    source: Source, request: InboundRequest, *, type_key: str, part: str
+) -> tuple[str, dict[str, Any]] | None:
+    """``(type, body[part])`` of a JSON webhook whose ``type_key`` the source maps; None for any other
+    type (acknowledged, then skipped by the mapper); :class:`BadRequest` when the body lacks them."""
+    data = request.json()
+    require(isinstance(data, dict), f"not a {source.title} webhook: expected a JSON object")
+    kind = data.get(type_key)
+    if kind not in source.events:
+        return None
+    inner = data.get(part)
+    require(isinstance(inner, dict), f"not a {source.title} webhook: missing {part}")
+    return str(kind), inner
+
+
 def body_hash(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 

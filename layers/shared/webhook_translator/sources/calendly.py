@@ -31,8 +31,8 @@ from webhook_translator.sources.base import (
     InboundRequest,
     MapContext,
     MapResult,
+    mapped_part,
     parse_model,
-    require,
     require_id,
 )
 from webhook_translator.sources.common import FormOptions, Person, fit_properties, iso_to_ms, unique_key
@@ -129,14 +129,11 @@ class CalendlySource(HmacSource):
     }
 
     def webhook_id(self, request: InboundRequest) -> str | None:
-        data = request.json()
-        require(isinstance(data, dict), "not a Calendly webhook: expected a JSON object")
-        kind = data.get("event")
-        if kind not in self.events:
+        found = mapped_part(self, request, type_key="event", part="payload")
+        if found is None:
             return None  # acknowledged, then skipped by the mapper
-        payload = data.get("payload")
-        require(isinstance(payload, dict), "not a Calendly webhook: missing payload")
-        uri = require_id(payload.get("uri"), "not a Calendly webhook: missing payload.uri", max_length=220)
+        kind, inner = found
+        uri = require_id(inner.get("uri"), "not a Calendly webhook: missing payload.uri", max_length=220)
         return f"{kind}:{uri}"
 
     def map(self, envelope: Envelope, ctx: MapContext) -> MapResult:

@@ -28,8 +28,8 @@ from webhook_translator.sources.base import (
     InboundRequest,
     MapContext,
     MapResult,
+    mapped_part,
     parse_model,
-    require,
     require_id,
 )
 from webhook_translator.sources.common import FormOptions, Person, fit_properties, iso_to_ms, unique_key
@@ -93,12 +93,10 @@ class TallySource(HmacSource):
     events: ClassVar[dict[str, str]] = {RESPONSE: "Form Submitted"}
 
     def webhook_id(self, request: InboundRequest) -> str | None:
-        data = request.json()
-        require(isinstance(data, dict), "not a Tally webhook: expected a JSON object")
-        if data.get("eventType") not in self.events:
+        found = mapped_part(self, request, type_key="eventType", part="data")
+        if found is None:
             return None  # acknowledged, then skipped by the mapper
-        inner = data.get("data")
-        require(isinstance(inner, dict), "not a Tally webhook: missing data")
+        _, inner = found
         return require_id(inner.get("submissionId"), "not a Tally webhook: missing data.submissionId")
 
     def map(self, envelope: Envelope, ctx: MapContext) -> MapResult:

@@ -32,8 +32,8 @@ from webhook_translator.sources.base import (
     InboundRequest,
     MapContext,
     MapResult,
+    mapped_part,
     parse_model,
-    require,
     require_id,
 )
 from webhook_translator.sources.common import FormOptions, Person, Target, fit_properties, iso_to_ms, unique_key
@@ -154,13 +154,11 @@ class TypeformSource(HmacSource):
     events: ClassVar[dict[str, str]] = {RESPONSE: "Form Submitted", PARTIAL: "Form Partially Submitted"}
 
     def webhook_id(self, request: InboundRequest) -> str | None:
-        data = request.json()
-        require(isinstance(data, dict), "not a Typeform webhook: expected a JSON object")
-        if data.get("event_type") not in self.events:
+        found = mapped_part(self, request, type_key="event_type", part="form_response")
+        if found is None:
             return None  # acknowledged, then skipped by the mapper
-        response = data.get("form_response")
-        require(isinstance(response, dict), "not a Typeform webhook: missing form_response")
-        return require_id(response.get("token"), "not a Typeform webhook: missing form_response.token")
+        _, inner = found
+        return require_id(inner.get("token"), "not a Typeform webhook: missing form_response.token")
 
     def map(self, envelope: Envelope, ctx: MapContext) -> MapResult:
         event = parse_model(TypeformEvent, envelope.json_body(), "Typeform webhook")

@@ -32,8 +32,8 @@ from webhook_translator.sources.base import (
     InboundRequest,
     MapContext,
     MapResult,
+    mapped_part,
     parse_model,
-    require,
     require_id,
 )
 from webhook_translator.sources.common import FormOptions, Person, fit_properties, iso_to_ms, unique_key
@@ -78,13 +78,11 @@ class WebflowSource(HmacSource):
     events: ClassVar[dict[str, str]] = {SUBMISSION: "Form Submitted"}
 
     def webhook_id(self, request: InboundRequest) -> str | None:
-        data = request.json()
-        require(isinstance(data, dict), "not a Webflow webhook: expected a JSON object")
-        if data.get("triggerType") not in self.events:
+        found = mapped_part(self, request, type_key="triggerType", part="payload")
+        if found is None:
             return None  # acknowledged, then skipped by the mapper
-        payload = data.get("payload")
-        require(isinstance(payload, dict), "not a Webflow webhook: missing payload")
-        return require_id(payload.get("id"), "not a Webflow webhook: missing payload.id")
+        _, inner = found
+        return require_id(inner.get("id"), "not a Webflow webhook: missing payload.id")
 
     def map(self, envelope: Envelope, ctx: MapContext) -> MapResult:
         event = parse_model(WebflowEvent, envelope.json_body(), "Webflow webhook")
