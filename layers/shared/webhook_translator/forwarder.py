@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from webhook_translator.aws import secrets_client, sqs_client
+from webhook_translator.aws import sqs_client
 from webhook_translator.config import Settings, settings
 from webhook_translator.envelope import Envelope
 from webhook_translator.errors import (
@@ -44,6 +44,7 @@ from webhook_translator.errors import (
 from webhook_translator.observability import logger, metrics
 from webhook_translator.ours.client import OursClient, default_session
 from webhook_translator.redact import redact
+from webhook_translator.secrets import store_from_settings
 from webhook_translator.sources.base import MapContext, Source
 from webhook_translator.sources.registry import REGISTRY, check_config
 
@@ -295,12 +296,8 @@ def _attribute(record: SQSRecord, name: str) -> str:
 @lru_cache(maxsize=1)
 def default_forwarder() -> Forwarder:
     """The Lambda's forwarder, built once per container from the environment."""
-    from webhook_translator.secrets import SecretStore
-
     config = settings()
-    if not config.secret_id:
-        raise RuntimeError("SECRET_ID is not set")
-    store = SecretStore(config.secret_id, max_age=config.secret_max_age, client=secrets_client())
+    store = store_from_settings(config)
     client = OursClient(
         config.ours_api_url,
         store,

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from webhook_translator.aws import secrets_client, sqs_client
+from webhook_translator.aws import sqs_client
 from webhook_translator.config import Settings, settings
 from webhook_translator.envelope import Envelope
 from webhook_translator.errors import (
@@ -44,6 +44,7 @@ from webhook_translator.errors import (
     WebhookRejected,
 )
 from webhook_translator.observability import logger, metrics
+from webhook_translator.secrets import store_from_settings
 from webhook_translator.sources.base import InboundRequest, Source, body_hash
 from webhook_translator.sources.registry import REGISTRY
 
@@ -193,10 +194,6 @@ class Receiver:
 @lru_cache(maxsize=1)
 def default_receiver() -> Receiver:
     """The Lambda's receiver, built once per container from the environment."""
-    from webhook_translator.secrets import SecretStore
-
     config = settings()
-    if not config.secret_id:
-        raise RuntimeError("SECRET_ID is not set")
-    store = SecretStore(config.secret_id, max_age=config.secret_max_age, client=secrets_client())
+    store = store_from_settings(config)
     return Receiver(config, store)

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.parameters import SecretsProvider
     from mypy_boto3_secretsmanager import SecretsManagerClient
 
+    from webhook_translator.config import Settings
+
 __all__ = ["SecretDocument", "SecretSource", "SecretStore", "SourceSecrets", "StaticSecrets"]
 
 
@@ -233,3 +235,12 @@ class StaticSecrets:
 
     def ours_token(self, source: str, *, force: bool = False) -> str:
         return self._document.token_for(source)
+
+
+def store_from_settings(config: Settings) -> SecretStore:
+    """The Lambda functions' secret store: ``SECRET_ID``, cached ``SECRET_MAX_AGE`` seconds, a client with timeouts."""
+    from webhook_translator.aws import secrets_client
+
+    if not config.secret_id:
+        raise RuntimeError("SECRET_ID is not set")
+    return SecretStore(config.secret_id, max_age=config.secret_max_age, client=secrets_client())

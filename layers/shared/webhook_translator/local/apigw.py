@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-import threading
 import time
 from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,6 +22,7 @@ from typing import Any, Final
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from webhook_translator.local.console import Console
+from webhook_translator.local.threads import ServerThread
 from webhook_translator.redact import redact
 
 __all__ = ["ROUTE_KEY", "ReceiverServer", "build_event", "is_text_media_type"]
@@ -248,7 +248,7 @@ class ReceiverServer:
         self._server = _Server((host, port), _Handler)
         self._server.invoke = invoke
         self._server.console = console
-        self._thread: threading.Thread | None = None
+        self._runner = ServerThread(self._server, "local-apigw")
         self.host = host
 
     @property
@@ -261,14 +261,7 @@ class ReceiverServer:
         return f"http://{host}:{self.port}"
 
     def start(self) -> None:
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="local-apigw", daemon=True
-        )
-        self._thread.start()
+        self._runner.start()
 
     def stop(self) -> None:
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join(timeout=5)
-            self._thread = None
-        self._server.server_close()
+        self._runner.stop()

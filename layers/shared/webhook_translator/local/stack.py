@@ -26,13 +26,13 @@ import shlex
 import socket
 from dataclasses import dataclass
 from pathlib import Path
-from threading import Thread
 from typing import TYPE_CHECKING, Any, Final
 
 from webhook_translator.local.apigw import ReceiverServer
 from webhook_translator.local.console import Console, PipelineLogHandler
 from webhook_translator.local.functions import LocalFunction
 from webhook_translator.local.poller import SqsPoller
+from webhook_translator.local.threads import ServerThread
 from webhook_translator.secrets import SecretDocument
 
 if TYPE_CHECKING:
@@ -132,24 +132,17 @@ class _MotoServer:
             )
         finally:
             sock.close()  # the server holds its own duplicate of the socket
-        self._thread: Thread | None = None
+        self._runner = ServerThread(self._server, "moto")
 
     @property
     def port(self) -> int:
         return int(self._server.server_address[1])
 
     def start(self) -> None:
-        self._thread = Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="moto", daemon=True
-        )
-        self._thread.start()
+        self._runner.start()
 
     def stop(self) -> None:
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join(timeout=5)
-            self._thread = None
-        self._server.server_close()
+        self._runner.stop()
 
 
 class LocalStack:
