@@ -19,13 +19,13 @@ from typing import Any
 from webhook_translator.config import Settings
 from webhook_translator.envelope import Envelope
 from webhook_translator.forwarder import Forwarder
-from webhook_translator.local.ours_server import Fault, LocalOurs
 from webhook_translator.observability import logger
 from webhook_translator.ours.client import OursClient
 from webhook_translator.receiver import Receiver
 from webhook_translator.secrets import StaticSecrets
 from webhook_translator.sources.base import InboundRequest, MapContext
 from webhook_translator.sources.stripe import StripeSource
+from webhook_translator_tools.local.ours_server import Fault, LocalOurs
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "whsec_bench_0123456789"

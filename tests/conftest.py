@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from webhook_translator.local.ours_server import LocalOurs
+from webhook_translator_tools.local.ours_server import LocalOurs
 
 #: the token the ``local_ours`` fixture accepts (also served by the ``ours_token`` fixture)
 OURS_TOKEN = "test-ours-token-0123456789"

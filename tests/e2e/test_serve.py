@@ -32,14 +32,14 @@ import pytest
 import requests
 import stripe
 
-from webhook_translator.local.samples import Sample
+from webhook_translator_tools.local.samples import Sample
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
-DEV_SECRETS = json.loads((ROOT / "layers/shared/webhook_translator/local/dev-secrets.json").read_text())
-CLI = [sys.executable, "-m", "webhook_translator.cli"]
+DEV_SECRETS = json.loads((ROOT / "tools/webhook_translator_tools/local/dev-secrets.json").read_text())
+CLI = [sys.executable, "-m", "webhook_translator_tools.cli"]
 START_TIMEOUT = 30.0
 
 

@@ -17,8 +17,8 @@ from botocore.exceptions import EndpointConnectionError
 from moto import mock_aws
 
 from support.aws import Queues, make_queues
-from webhook_translator.dlq import RECEIVE_LIMIT, DeadLetterQueue
 from webhook_translator.envelope import Envelope
+from webhook_translator_tools.dlq import RECEIVE_LIMIT, DeadLetterQueue
 
 
 @pytest.fixture

@@ -24,10 +24,10 @@ from support.aws import Queues, hidden_for, make_queues, make_visible, poll_once
 from webhook_translator.config import Settings
 from webhook_translator.envelope import Envelope
 from webhook_translator.forwarder import Forwarder
-from webhook_translator.local.ours_server import Fault, LocalOurs
 from webhook_translator.ours.client import OursClient
 from webhook_translator.receiver import Receiver
 from webhook_translator.secrets import SecretStore, StaticSecrets
+from webhook_translator_tools.local.ours_server import Fault, LocalOurs
 
 NOW = 1_795_000_000
 SIGNING = "whsec_pipeline_0123456789"

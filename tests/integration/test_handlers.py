@@ -24,9 +24,9 @@ from moto import mock_aws
 from support.apigw import EVENTS, http_event, sqs_event
 from support.aws import Queues, make_queues
 from webhook_translator import config, forwarder, receiver
-from webhook_translator.local.ours_server import LocalOurs
 from webhook_translator.ours.client import OursClient
 from webhook_translator.secrets import StaticSecrets
+from webhook_translator_tools.local.ours_server import LocalOurs
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "handler-test-token-0123456789"

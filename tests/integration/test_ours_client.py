@@ -18,10 +18,10 @@ import pytest
 from moto import mock_aws
 
 from webhook_translator.errors import PermanentDeliveryError, RetryableDeliveryError
-from webhook_translator.local.ours_server import Fault, LocalOurs
 from webhook_translator.ours.client import DELIVERED, MAX_RETRY_AFTER, OursClient
 from webhook_translator.ours.models import InvalidTrackEvent, TrackEvent
 from webhook_translator.secrets import SecretStore
+from webhook_translator_tools.local.ours_server import Fault, LocalOurs
 
 EMAIL = "jane.doe@example.com"
 NOW_S = 1_795_000_000.0

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import requests
 
-from webhook_translator.local.ours_server import Fault, LocalOurs, validate_identify, validate_track
+from webhook_translator_tools.local.ours_server import Fault, LocalOurs, validate_identify, validate_track
 
 NOW_S = 1_795_000_000.0
 NOW = int(NOW_S * 1000)

@@ -14,7 +14,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from webhook_translator.errors import MappingError
-from webhook_translator.local.ours_server import check_token, parse_json, validate_track
 from webhook_translator.ours.models import (
     MAX_UTF16_UNITS,
     WINDOW_MS,
@@ -23,6 +22,7 @@ from webhook_translator.ours.models import (
     track_body,
     validate_token,
 )
+from webhook_translator_tools.local.ours_server import check_token, parse_json, validate_track
 
 NOW = 1_795_000_000_000  # ms; every test passes its own clock
 EMAIL = "jane.doe@example.com"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
 EVENTS = ROOT / "events"
-DEV_SECRETS = ROOT / "layers/shared/webhook_translator/local/dev-secrets.json"
+DEV_SECRETS = ROOT / "tools/webhook_translator_tools/local/dev-secrets.json"
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from cli_support import Result, Run
 
-from webhook_translator.cli import main
+from webhook_translator_tools.cli import main
 
 
 @pytest.fixture

@@ -15,11 +15,11 @@ import pytest
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from moto import mock_aws
 
-from webhook_translator.local.apigw import build_event
-from webhook_translator.local.console import Console, PipelineLogHandler
-from webhook_translator.local.poller import SqsPoller, lambda_record
-from webhook_translator.local.samples import Sample, SampleError, TimeField
 from webhook_translator.receiver import request_from_apigw
+from webhook_translator_tools.local.apigw import build_event
+from webhook_translator_tools.local.console import Console, PipelineLogHandler
+from webhook_translator_tools.local.poller import SqsPoller, lambda_record
+from webhook_translator_tools.local.samples import Sample, SampleError, TimeField
 
 NOW = 1_795_000_000.0
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from cli_support import EVENTS, Run
 
-from webhook_translator.local.samples import Sample
+from webhook_translator_tools.local.samples import Sample
 
 
 def raw_body(tmp_path: Path, sample: str, **changes: object) -> Path:

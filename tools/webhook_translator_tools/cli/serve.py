@@ -1,4 +1,4 @@
-"""``serve``: the whole pipeline on this machine (see :mod:`webhook_translator.local.stack`)."""
+"""``serve``: the whole pipeline on this machine (see :mod:`webhook_translator_tools.local.stack`)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,12 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from webhook_translator.cli.common import EXIT_USAGE, CliError, dev_document, load_document
-from webhook_translator.local.console import Console
-from webhook_translator.local.functions import FunctionsNotFound, find_functions_dir
-from webhook_translator.local.stack import (
+from webhook_translator.secrets import SecretDocument
+from webhook_translator.sources.registry import REGISTRY
+from webhook_translator_tools.cli.common import EXIT_USAGE, CliError, dev_document, load_document
+from webhook_translator_tools.local.console import Console
+from webhook_translator_tools.local.functions import FunctionsNotFound, find_functions_dir
+from webhook_translator_tools.local.stack import (
     DEFAULT_AWS_PORT,
     DEFAULT_HOST,
     DEFAULT_MAX_RECEIVE_COUNT,
@@ -23,8 +25,6 @@ from webhook_translator.local.stack import (
     PortInUse,
     StackOptions,
 )
-from webhook_translator.secrets import SecretDocument
-from webhook_translator.sources.registry import REGISTRY
 
 __all__ = ["register"]
 
@@ -152,7 +152,7 @@ def _banner(console: Console, stack: LocalStack, secret_label: str, notes: list[
 def _replay(
     console: Console, stack: LocalStack, directory: Path, document: SecretDocument, stop: threading.Event
 ) -> None:
-    from webhook_translator.local.replay import replay_directory
+    from webhook_translator_tools.local.replay import replay_directory
 
     summary = replay_directory(directory, stack.local_receiver_url, document, console=console, stop=stop)
     parts = [f"{summary.accepted} accepted"]

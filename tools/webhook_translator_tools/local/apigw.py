@@ -21,9 +21,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Final
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from webhook_translator.local.console import Console
-from webhook_translator.local.threads import ServerThread
 from webhook_translator.redact import redact
+from webhook_translator_tools.local.console import Console
+from webhook_translator_tools.local.threads import ServerThread
 
 __all__ = ["ROUTE_KEY", "ReceiverServer", "build_event", "is_text_media_type"]
 

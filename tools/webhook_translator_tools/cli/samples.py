@@ -16,7 +16,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from webhook_translator.cli.common import (
+from webhook_translator.envelope import Envelope
+from webhook_translator.errors import TranslatorError, WebhookRejected
+from webhook_translator.sources.base import InboundRequest, MapContext, Source, body_hash
+from webhook_translator_tools.cli.common import (
     CliError,
     dev_document,
     env_settings,
@@ -25,10 +28,7 @@ from webhook_translator.cli.common import (
     read_bytes,
     read_json,
 )
-from webhook_translator.envelope import Envelope
-from webhook_translator.errors import TranslatorError, WebhookRejected
-from webhook_translator.local.samples import Sample, SampleError, is_sample
-from webhook_translator.sources.base import InboundRequest, MapContext, Source, body_hash
+from webhook_translator_tools.local.samples import Sample, SampleError, is_sample
 
 __all__ = ["register"]
 
@@ -172,7 +172,7 @@ def sign(args: argparse.Namespace) -> int:
 def send(args: argparse.Namespace) -> int:
     import requests
 
-    from webhook_translator.local.replay import sign_sample, webhook_url
+    from webhook_translator_tools.local.replay import sign_sample, webhook_url
 
     source = find_source(args.source)
     if not args.url.startswith(("http://", "https://")):

@@ -14,8 +14,8 @@ import re
 import time
 from typing import TYPE_CHECKING, Any
 
-from webhook_translator.cli.common import CliError
-from webhook_translator.dlq import DeadLetter, DeadLetterQueue
+from webhook_translator_tools.cli.common import CliError
+from webhook_translator_tools.dlq import DeadLetter, DeadLetterQueue
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient

@@ -16,8 +16,8 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
-from webhook_translator.local.console import Console
 from webhook_translator.redact import redact
+from webhook_translator_tools.local.console import Console
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient

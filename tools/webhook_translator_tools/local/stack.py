@@ -28,17 +28,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from webhook_translator.local.apigw import ReceiverServer
-from webhook_translator.local.console import Console, PipelineLogHandler
-from webhook_translator.local.functions import LocalFunction
-from webhook_translator.local.poller import SqsPoller
-from webhook_translator.local.threads import ServerThread
 from webhook_translator.secrets import SecretDocument
+from webhook_translator_tools.local.apigw import ReceiverServer
+from webhook_translator_tools.local.console import Console, PipelineLogHandler
+from webhook_translator_tools.local.functions import LocalFunction
+from webhook_translator_tools.local.poller import SqsPoller
+from webhook_translator_tools.local.threads import ServerThread
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
-    from webhook_translator.local.ours_server import LocalOurs
+    from webhook_translator_tools.local.ours_server import LocalOurs
 
 __all__ = [
     "DEFAULT_AWS_PORT",
@@ -264,7 +264,7 @@ class LocalStack:
     def _start_ours(self) -> None:
         if self.options.ours_url:
             return
-        from webhook_translator.local.ours_server import LocalOurs
+        from webhook_translator_tools.local.ours_server import LocalOurs
 
         tokens = {t for t in [self.document.ours_token, *(s.ours_token for s in self.document.sources.values())] if t}
         self.ours = LocalOurs("127.0.0.1", 0, tokens=tokens or None, echo=self.console.ours)

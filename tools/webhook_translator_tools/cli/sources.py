@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 from collections.abc import Mapping
 
-from webhook_translator.cli.common import env_settings
 from webhook_translator.config import TranslatorConfig
 from webhook_translator.sources.base import MapContext, Source
 from webhook_translator.sources.registry import REGISTRY
+from webhook_translator_tools.cli.common import env_settings
 
 __all__ = ["register", "source_rows"]
 

@@ -18,11 +18,11 @@ from typing import Final
 
 import requests
 
-from webhook_translator.local.console import Console
-from webhook_translator.local.samples import Sample, SampleError, is_sample, iter_samples
 from webhook_translator.secrets import SecretDocument
 from webhook_translator.sources.base import Source
 from webhook_translator.sources.registry import REGISTRY
+from webhook_translator_tools.local.console import Console
+from webhook_translator_tools.local.samples import Sample, SampleError, is_sample, iter_samples
 
 __all__ = ["ReplaySummary", "SignedRequest", "replay_directory", "sign_sample", "webhook_url"]
 

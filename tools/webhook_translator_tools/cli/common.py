@@ -78,7 +78,7 @@ def load_document(path: str | Path) -> tuple[SecretDocument, str]:
 
 def dev_document() -> tuple[SecretDocument, str]:
     """The development secret document shipped with the package (what ``serve`` uses by default)."""
-    from webhook_translator.local.stack import DEV_SECRETS
+    from webhook_translator_tools.local.stack import DEV_SECRETS
 
     return load_document(DEV_SECRETS)
 

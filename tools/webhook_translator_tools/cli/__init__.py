@@ -1,7 +1,7 @@
 """The ``webhook-translator`` command: ``serve``, ``translate``, ``sign``, ``send``, ``dlq``, ``sources``.
 
 Each command group lives in its own module and registers its parser here. A
-failure the user can fix is a :class:`~webhook_translator.cli.common.CliError`:
+failure the user can fix is a :class:`~webhook_translator_tools.cli.common.CliError`:
 one line on stderr saying what is wrong and what to do, and a non-zero exit —
 never a traceback.
 """
@@ -14,8 +14,8 @@ import sys
 from collections.abc import Sequence
 
 from webhook_translator import __version__
-from webhook_translator.cli import dlq, samples, serve, sources
-from webhook_translator.cli.common import EXIT_ERROR, CliError
+from webhook_translator_tools.cli import dlq, samples, serve, sources
+from webhook_translator_tools.cli.common import EXIT_ERROR, CliError
 
 __all__ = ["build_parser", "main"]
 

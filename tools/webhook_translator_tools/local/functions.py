@@ -38,15 +38,15 @@ class FunctionsNotFound(FileNotFoundError):
 def find_functions_dir(explicit: Path | None = None) -> Path:
     """The checkout's ``functions/`` folder: ``explicit``, else found from this package's path.
 
-    The package lives at ``<repo>/layers/shared/webhook_translator``, so the folder is
+    The package lives at ``<repo>/tools/webhook_translator_tools``, so the folder is
     ``<repo>/functions``.
     """
     if explicit is not None:
         candidate = explicit
     else:
-        import webhook_translator
+        import webhook_translator_tools
 
-        candidate = Path(webhook_translator.__file__).resolve().parents[3] / "functions"
+        candidate = Path(webhook_translator_tools.__file__).resolve().parents[2] / "functions"
     missing = [name for name in FUNCTIONS if not (candidate / name / "app.py").is_file()]
     if missing:
         where = "--functions-dir" if explicit is not None else "next to the package"

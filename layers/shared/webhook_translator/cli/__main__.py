@@ -1,5 +1,0 @@
-"""``python -m webhook_translator.cli``."""
-
-from webhook_translator.cli import main
-
-raise SystemExit(main())
