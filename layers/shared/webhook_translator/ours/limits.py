@@ -1,0 +1,170 @@
+"""The limits of the Ours contract as values and validators: string lengths, property trees, sizes.
+
+:func:`check_properties` is on every event's hot path. A plain properties object (a
+flat object of strings, numbers and booleans — what most mappers send) is checked
+in one pass without the tree walk, and the serialised-size rule is decided by a
+cheap upper bound before anything is serialised or encoded as UTF-16.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from typing import Annotated, Any, Final
+
+from pydantic import AfterValidator, AllowInfNan, BeforeValidator, Field, StrictFloat, StrictStr
+from pydantic_core import PydanticCustomError
+
+MAX_KEYS: Final = 200
+MAX_DEPTH: Final = 5
+MAX_ARRAY: Final = 250
+MAX_UTF16_UNITS: Final = 1_048_576
+WINDOW_MS: Final = 7 * 24 * 3600 * 1000
+#: anything below this is a time in seconds (year 5138 in seconds, 1973 in ms)
+MIN_PLAUSIBLE_MS: Final = 100_000_000_000
+
+#: UTF-16 units of one character of a JSON string, at most (a ``\\u001f``-style escape is 6)
+_UNITS_PER_CHAR: Final = 6
+#: a key's quotes, colon and comma plus a bounded number or a boolean (a float's ``repr`` is ≤ 24 characters)
+_UNITS_PER_ITEM: Final = 32
+_PLAIN_INT: Final = 10**18
+
+_MESSAGES: Final = {
+    "too_deep": f"more than {MAX_DEPTH} object levels",
+    "too_many_keys": f"more than {MAX_KEYS} keys",
+    "empty_key": "keys must be non-empty strings",
+    "array_too_long": f"an array longer than {MAX_ARRAY} items",
+    "too_large": f"serialised size of {MAX_UTF16_UNITS} UTF-16 units or more",
+    "not_json": "values must be JSON (strings, finite numbers, booleans, arrays, objects)",
+}
+
+
+def utf16_units(text: str) -> int:
+    """The length Ours (JavaScript) measures: UTF-16 code units."""
+    if text.isascii():
+        return len(text)
+    return len(text.encode("utf-16-le")) // 2
+
+
+# --- strings ---------------------------------------------------------------------------------
+
+
+def _trimmed(max_len: int) -> AfterValidator:
+    """For a strict string: measured after trimming, whitespace-only rejected."""
+
+    def check(value: str) -> str:
+        stripped = value.strip()
+        if not stripped:
+            raise PydanticCustomError("string_too_short", "must not be empty or whitespace-only")
+        if len(stripped) > max_len // 2 and utf16_units(stripped) > max_len:  # ≤ 2 units per character
+            raise PydanticCustomError(
+                "string_too_long", "longer than {max_len} characters after trimming", {"max_len": max_len}
+            )
+        return stripped
+
+    return AfterValidator(check)
+
+
+EventName = Annotated[StrictStr, _trimmed(1000)]
+Id400 = Annotated[StrictStr, _trimmed(400)]
+Email = Annotated[StrictStr, _trimmed(1000)]
+Token = Annotated[StrictStr, _trimmed(250)]
+ShortText = Annotated[StrictStr, _trimmed(1000)]
+
+
+# --- free-form property objects --------------------------------------------------------------
+
+
+def _plain_scalar(value: Any) -> bool:
+    """A boolean, a finite float or an int of a bounded length (JSON numbers that need no walk)."""
+    kind = type(value)
+    return (
+        kind is bool or (kind is int and -_PLAIN_INT < value < _PLAIN_INT) or (kind is float and math.isfinite(value))
+    )
+
+
+def _plain_units(value: Mapping[str, Any]) -> int | None:
+    """An upper bound of the serialised size of a flat object of plain values; None if it is not one
+    (or a plain value breaks a rule, or has ``None`` to drop): then the full walk decides."""
+    if len(value) > MAX_KEYS:
+        return None
+    units = 2
+    for key, item in value.items():
+        if type(key) is not str or not key.strip():
+            return None
+        kind = type(item)
+        if kind is str:
+            units += _UNITS_PER_CHAR * (len(key) + len(item)) + _UNITS_PER_ITEM
+        elif _plain_scalar(item):
+            units += _UNITS_PER_CHAR * len(key) + _UNITS_PER_ITEM
+        else:
+            return None
+    return units
+
+
+def _check_tree(value: Any, *, depth: int, problems: list[str]) -> Any:
+    """Walk a properties tree; drop ``None`` values in objects (unknown is omitted)."""
+    if isinstance(value, dict | Mapping):
+        if depth > MAX_DEPTH:
+            problems.append("too_deep")
+            return value
+        if len(value) > MAX_KEYS:
+            problems.append("too_many_keys")
+        cleaned: dict[str, Any] = {}
+        for key, item in value.items():
+            if not isinstance(key, str) or not key.strip():
+                problems.append("empty_key")
+                continue
+            if item is None:
+                continue
+            cleaned[key] = _check_tree(item, depth=depth + 1, problems=problems)
+        return cleaned
+    if isinstance(value, list | tuple):
+        if len(value) > MAX_ARRAY:
+            problems.append("array_too_long")
+        return [_check_tree(item, depth=depth, problems=problems) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        problems.append("not_json")
+        return value
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    problems.append("not_json")
+    return value
+
+
+def check_properties(value: Any, where: str = "properties") -> dict[str, Any]:
+    """Validate a free-form properties object against Ours's limits; return it without ``None`` values."""
+    if not isinstance(value, dict | Mapping):
+        raise PydanticCustomError("dict_type", "must be an object")
+    bound = _plain_units(value)
+    if bound is not None and bound < MAX_UTF16_UNITS:
+        return dict(value)
+    problems: list[str] = []
+    cleaned = _check_tree(value, depth=1, problems=problems)
+    if not problems:
+        text = json.dumps(cleaned, ensure_ascii=False, separators=(",", ":"))
+        if 2 * len(text) >= MAX_UTF16_UNITS and utf16_units(text) >= MAX_UTF16_UNITS:  # ≤ 2 units a character
+            problems.append("too_large")
+    if problems:
+        first = problems[0]
+        raise PydanticCustomError(first, _MESSAGES[first])
+    assert isinstance(cleaned, dict)
+    return cleaned
+
+
+def check_json_value(value: Any) -> Any:
+    """One JSON value checked like a property (NaN, sets, bytes… would be sent as null or coerced)."""
+    if type(value) is str or _plain_scalar(value):
+        return value
+    return check_properties({"value": value}).get("value")
+
+
+def _properties_validator(value: Any) -> dict[str, Any]:
+    return check_properties(value)
+
+
+Properties = Annotated[dict[str, Any], BeforeValidator(_properties_validator)]
+AnyJson = Annotated[Any, Field()]
+#: a strict float that JSON can carry (no NaN, no infinity)
+FiniteFloat = Annotated[StrictFloat, AllowInfNan(False)]
