@@ -1,4 +1,4 @@
-"""The ``webhook-translator`` command: ``serve``, ``translate``, ``sign``, ``send``, ``dlq``, ``sources``.
+"""The ``webhook-translator`` command: ``serve``, ``translate``, ``sign``, ``send``, ``dlq``, ``sources``, ``ours``.
 
 Each command group lives in its own module and registers its parser here. A
 failure the user can fix is a :class:`~webhook_translator_tools.cli.common.CliError`:
@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from webhook_translator import __version__
-from webhook_translator_tools.cli import dlq, samples, serve, sources
+from webhook_translator_tools.cli import dlq, ours, samples, serve, sources
 from webhook_translator_tools.cli.common import EXIT_ERROR, CliError
 
 __all__ = ["build_parser", "main"]
@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     samples.register(commands)
     dlq.register(commands)
     sources.register(commands)
+    ours.register(commands)
     return parser
 
 

@@ -141,6 +141,10 @@ def _banner(console: Console, stack: LocalStack, secret_label: str, notes: list[
     console.say()
     console.say("For `webhook-translator dlq list|redrive` (or the AWS CLI) in another shell:")
     console.say(f"  {stack.exports()}")
+    platform_exports = stack.platform_exports()
+    if platform_exports is not None:
+        console.say("For `webhook-translator ours allowlist` against the local Ours Platform API (allowlist, publish):")
+        console.say(f"  {platform_exports}")
     console.say()
     example = sorted(Path("events/stripe").glob("*.json")) if Path("events/stripe").is_dir() else []
     sample = str(example[0]) if example else "events/stripe/<sample>.json"

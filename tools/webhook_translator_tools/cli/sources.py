@@ -10,7 +10,7 @@ from webhook_translator.sources.base import MapContext, Source
 from webhook_translator.sources.registry import REGISTRY
 from webhook_translator_tools.cli.common import env_settings
 
-__all__ = ["register", "source_rows"]
+__all__ = ["allowlist_names", "register", "source_rows"]
 
 #: the ``events`` key of a source that maps any event type its sender names
 ANY = "*"
@@ -35,6 +35,11 @@ def source_rows(registry: Mapping[str, Source], config: TranslatorConfig) -> lis
     return rows
 
 
+def allowlist_names(rows: list[tuple[str, str, str]]) -> list[str]:
+    """The Ours event names in :func:`source_rows` (not a "(dropped …)" or "(any type)" placeholder), sorted."""
+    return sorted({ours for _, _, ours in rows if not ours.startswith("(")}, key=str.lower)
+
+
 def sources(args: argparse.Namespace) -> int:
     config = env_settings().translator_config
     rows = source_rows(REGISTRY, config)
@@ -42,7 +47,7 @@ def sources(args: argparse.Namespace) -> int:
     widths = [max(len(row[i]) for row in table) for i in range(3)]
     for row in table:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
-    names = sorted({ours for _, _, ours in rows if not ours.startswith("(")}, key=str.lower)
+    names = allowlist_names(rows)
     print()
     print(f"Allowlist these {len(names)} event names in Ours (events not on the allowlist are silently dropped):")
     for name in names:

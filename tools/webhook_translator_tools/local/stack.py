@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
     from webhook_translator_tools.local.ours_server import LocalOurs
+    from webhook_translator_tools.local.platform_server import LocalPlatform
 
 __all__ = [
     "DEFAULT_AWS_PORT",
@@ -157,6 +158,8 @@ class LocalStack:
         self.queue_arn = ""
         self.ours_url = options.ours_url or ""
         self.ours: LocalOurs | None = None
+        #: the local Ours Platform API (allowlist, publishing) beside the local Ours; None with --ours-url
+        self.platform: LocalPlatform | None = None
         self._receiver_server: ReceiverServer | None = None
         self._moto: _MotoServer | None = None
         self._receiver: LocalFunction | None = None
@@ -197,6 +200,15 @@ class LocalStack:
             **FAKE_AWS,
         }
         values["AWS_DEFAULT_REGION"] = self.options.region
+        return "export " + " ".join(f"{k}={shlex.quote(v)}" for k, v in values.items())
+
+    def platform_exports(self) -> str | None:
+        """The shell line that points ``webhook-translator ours allowlist`` at the local Platform API."""
+        if self.platform is None:
+            return None
+        from webhook_translator_tools.local.platform_server import DEV_API_KEY
+
+        values = {"OURS_PLATFORM_URL": self.platform.url, "OURS_API_KEY": DEV_API_KEY}
         return "export " + " ".join(f"{k}={shlex.quote(v)}" for k, v in values.items())
 
     # --- lifecycle -----------------------------------------------------------------------------
@@ -270,6 +282,9 @@ class LocalStack:
         self.ours = LocalOurs("127.0.0.1", 0, tokens=tokens or None, echo=self.console.ours)
         self.ours.start()
         self.ours_url = self.ours.url
+        from webhook_translator_tools.local.platform_server import LocalPlatform
+
+        self.platform = LocalPlatform("127.0.0.1", 0, echo=self.console.ours).start()
 
     def _set_environment(self) -> None:
         """The functions' environment, as the template sets it, pointed at this stack. Before they are imported."""
@@ -346,6 +361,8 @@ class LocalStack:
             self._poller = None
         if self.ours is not None:
             self.ours.stop()
+        if self.platform is not None:
+            self.platform.stop()
         if self._moto is not None:
             self._moto.stop()
             self._moto = None
