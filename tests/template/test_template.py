@@ -449,8 +449,32 @@ def test_python_311_and_one_architecture_everywhere(sam: dict[str, Any], cfn: di
         assert function["Properties"]["Layers"] == [{"Ref": next(iter(of_type(cfn, "AWS::Lambda::LayerVersion")))}]
     assert layer["Properties"]["CompatibleRuntimes"] == ["python3.11"]
     assert layer["Properties"].get("CompatibleArchitectures", ["x86_64"]) == [architecture]
-    # And sam build builds the layer with pip for python3.11
-    assert sam_layer["Metadata"]["BuildMethod"] == "python3.11"
+    assert architecture == "arm64"
+
+
+def test_sam_build_builds_the_layer_with_its_makefile(sam: dict[str, Any]) -> None:
+    # Given the SAM layer and the Makefile in its content directory
+    ((name, layer),) = of_type(sam, "AWS::Serverless::LayerVersion").items()
+    makefile = ROOT / layer["Properties"]["ContentUri"] / "Makefile"
+    text = makefile.read_text(encoding="utf-8")
+    # Then sam build runs that Makefile's build-<logical id> target, for arm64
+    assert layer["Metadata"]["BuildMethod"] == "makefile"
+    assert layer["Metadata"]["BuildArchitecture"] == "arm64"
+    assert re.search(rf"^build-{name}:", text, re.MULTILINE), f"no build-{name} target in {makefile}"
+    # And the target installs wheels for Lambda's python3.11 (Amazon Linux 2: manylinux2014, not 2_28),
+    # arm64 unless asked otherwise
+    assert re.search(r"^LAYER_ARCH \?= arm64$", text, re.MULTILINE)
+    assert "WHEEL_ARCH_arm64 := aarch64" in text
+    for option in ("--only-binary=:all:", "--implementation cp", "--python-version 3.11", "manylinux2014_"):
+        assert option in text, option
+    glibc_minors = re.search(r"^GLIBC_MINORS := ([0-9 ]+)$", text, re.MULTILINE)
+    assert glibc_minors
+    assert max(int(m) for m in glibc_minors[1].split()) <= 26
+    # And it compiles every module in the mode valid on a read-only /opt, then checks the result
+    assert "-m compileall" in text
+    assert "--invalidation-mode unchecked-hash" in text
+    assert "check_layer.py" in text
+    assert (makefile.parent / "check_layer.py").is_file()
 
 
 def test_layer_requirements_are_pinned_and_leave_boto_to_the_runtime(sam: dict[str, Any]) -> None:
