@@ -168,3 +168,38 @@ Properties = Annotated[dict[str, Any], BeforeValidator(_properties_validator)]
 AnyJson = Annotated[Any, Field()]
 #: a strict float that JSON can carry (no NaN, no infinity)
 FiniteFloat = Annotated[StrictFloat, AllowInfNan(False)]
+
+
+def fit_properties(value: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of a properties object that fits Ours's limits instead of failing them.
+
+    Objects keep their first 200 non-empty keys, arrays their first 250 items;
+    objects nested deeper than 5 levels become compact JSON text; ``None`` and
+    non-finite numbers are dropped (unknown is omitted).
+    """
+    fitted = _fit(value, 1)
+    assert isinstance(fitted, dict)
+    return fitted
+
+
+def _fit(value: Any, depth: int) -> Any:
+    if isinstance(value, Mapping):
+        if depth > MAX_DEPTH:
+            return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if len(out) >= MAX_KEYS:
+                break
+            if not isinstance(key, str) or not key.strip():
+                continue
+            fitted = _fit(item, depth + 1)
+            if fitted is not None:
+                out[key] = fitted
+        return out
+    if isinstance(value, list | tuple):
+        return [f for f in (_fit(item, depth) for item in list(value)[:MAX_ARRAY]) if f is not None]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)

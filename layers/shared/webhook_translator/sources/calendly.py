@@ -44,7 +44,7 @@ ROUTING = "routing_form_submission.created"
 
 
 class _Lax(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
 
 class QuestionAnswer(_Lax):

@@ -1,19 +1,22 @@
-"""Helpers the mappers share: names, amounts, trimming unknowns, and the form sources' label matching."""
+"""Helpers the mappers share: names, amounts, trimming unknowns, and the form sources' label matching.
+
+(:func:`fit_properties` lives with the limits it fits, in :mod:`webhook_translator.ours.limits`.)
+"""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from webhook_translator.errors import MappingError
-from webhook_translator.ours.models import MAX_ARRAY, MAX_DEPTH, MAX_KEYS
+from webhook_translator.ours.limits import fit_properties as fit_properties  # the mappers import it from here
 
 #: ISO 4217 currencies Stripe treats as zero-decimal (amounts are whole units)
 ZERO_DECIMAL = frozenset(
@@ -70,10 +73,18 @@ def iso_to_ms(value: str) -> int:
     return int(moment.timestamp() * 1000)
 
 
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_PUNCTUATION = re.compile(r"[\W_]+")
+
+
+@lru_cache(maxsize=4096)
 def normalize_label(text: str) -> str:
-    """'E-mail Address*' → 'e mail address'; 'phoneNumber' → 'phone number'; 'utm_source' → 'utm source'."""
-    text = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", text)
-    text = re.sub(r"[\W_]+", " ", text.casefold())
+    """'E-mail Address*' → 'e mail address'; 'phoneNumber' → 'phone number'; 'utm_source' → 'utm source'.
+
+    Cached: a form's labels repeat from one webhook to the next.
+    """
+    text = _CAMEL.sub(" ", text)
+    text = _PUNCTUATION.sub(" ", text.casefold())
     return " ".join(text.split())
 
 
@@ -146,23 +157,44 @@ DEFAULT_SYNONYMS: Mapping[str, tuple[str, ...]] = {
 }
 
 
+#: one override layer as a hashable key: ((target, (label, ...)), ...)
+_LayerKey = tuple[tuple[str, tuple[str, ...]], ...]
+
+
+@lru_cache(maxsize=256)
+def _synonym_table(*layers: _LayerKey) -> Mapping[str, str]:
+    """Normalised label → target for the defaults and ``layers``: built once per configuration and container."""
+    table: dict[str, str] = {}
+    for layer in (tuple(DEFAULT_SYNONYMS.items()), *layers):
+        for target, labels in layer:
+            for label in labels:
+                table[normalize_label(label)] = target
+    return table
+
+
 class Synonyms:
     """Label → target lookup: the defaults, then each override in turn (a later one wins a label)."""
 
     def __init__(self, *overrides: Mapping[Any, Sequence[str]]) -> None:
-        table: dict[str, str] = {}
-        for layer in (DEFAULT_SYNONYMS, *overrides):
-            for target, labels in layer.items():
-                for label in labels:
-                    table[normalize_label(label)] = target
-        self._table = table
+        layers = tuple(tuple((str(t), tuple(labels)) for t, labels in layer.items()) for layer in overrides if layer)
+        self._table = _synonym_table(*layers)
 
     def target(self, label: str | None) -> str | None:
         return self._table.get(normalize_label(label)) if label else None
 
 
+class LaxModel(BaseModel):
+    """The base of the provider payload models: unknown keys ignored (providers add fields).
+
+    ``defer_build``: a model's schema is built on its first validation (in the forwarder), so
+    importing a source module (the receiver does, to verify) builds none of its payload models.
+    """
+
+    model_config = ConfigDict(extra="ignore", defer_build=True)
+
+
 class FormOverride(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     synonyms: dict[Target, list[str]] = Field(default_factory=dict)
 
@@ -170,7 +202,7 @@ class FormOverride(BaseModel):
 class FormOptions(BaseModel):
     """Options of the label-matching sources: ``synonyms`` and per-form ``forms[<form id>].synonyms``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     synonyms: dict[Target, list[str]] = Field(default_factory=dict)
     forms: dict[str, FormOverride] = Field(default_factory=dict)
@@ -242,38 +274,3 @@ def unique_key(mapping: Mapping[str, Any], key: str) -> str:
     while f"{key} ({n})" in mapping:
         n += 1
     return f"{key} ({n})"
-
-
-def fit_properties(value: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of a properties object that fits Ours's limits instead of failing them.
-
-    Objects keep their first 200 non-empty keys, arrays their first 250 items;
-    objects nested deeper than 5 levels become compact JSON text; ``None`` and
-    non-finite numbers are dropped (unknown is omitted).
-    """
-    fitted = _fit(value, 1)
-    assert isinstance(fitted, dict)
-    return fitted
-
-
-def _fit(value: Any, depth: int) -> Any:
-    if isinstance(value, Mapping):
-        if depth > MAX_DEPTH:
-            return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
-        out: dict[str, Any] = {}
-        for key, item in value.items():
-            if len(out) >= MAX_KEYS:
-                break
-            if not isinstance(key, str) or not key.strip():
-                continue
-            fitted = _fit(item, depth + 1)
-            if fitted is not None:
-                out[key] = fitted
-        return out
-    if isinstance(value, list | tuple):
-        return [f for f in (_fit(item, depth) for item in list(value)[:MAX_ARRAY]) if f is not None]
-    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
-        return None
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    return str(value)

@@ -97,7 +97,7 @@ def _address(value: dict[str, Any]) -> bool:
 
 
 class Submission(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     submissionID: str = Field(min_length=1)
     formID: str | None = None

@@ -1,34 +1,74 @@
-"""The registry: source name → source. Adding a source is one module and one line here."""
+"""The registry: source name → source. Adding a source is one module and one line here.
+
+A source's module is imported when the source is first looked up, not when the
+registry is: the receiver serving Stripe never imports (or builds the models of)
+the other sources. Listing the names (``sorted(REGISTRY)``, ``name in REGISTRY``)
+imports nothing; iterating the sources themselves imports them all.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import importlib
+import threading
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Final
 
 from pydantic import ValidationError
 
 from webhook_translator.config import TranslatorConfig
 from webhook_translator.errors import UnknownSource
-from webhook_translator.sources.base import Source
-from webhook_translator.sources.calendly import CalendlySource
-from webhook_translator.sources.jotform import JotformSource
-from webhook_translator.sources.standard_webhooks import StandardWebhooksSource
-from webhook_translator.sources.stripe import StripeSource
-from webhook_translator.sources.tally import TallySource
-from webhook_translator.sources.typeform import TypeformSource
-from webhook_translator.sources.webflow import WebflowSource
 
-REGISTRY: Mapping[str, Source] = {
-    source.name: source
-    for source in (
-        StripeSource(),
-        TypeformSource(),
-        TallySource(),
-        WebflowSource(),
-        JotformSource(),
-        CalendlySource(),
-        StandardWebhooksSource(),
-    )
+if TYPE_CHECKING:
+    from webhook_translator.sources.base import Source
+
+#: name → (module, class) of every registered source
+SOURCES: Final[Mapping[str, tuple[str, str]]] = {
+    "stripe": ("webhook_translator.sources.stripe", "StripeSource"),
+    "typeform": ("webhook_translator.sources.typeform", "TypeformSource"),
+    "tally": ("webhook_translator.sources.tally", "TallySource"),
+    "webflow": ("webhook_translator.sources.webflow", "WebflowSource"),
+    "jotform": ("webhook_translator.sources.jotform", "JotformSource"),
+    "calendly": ("webhook_translator.sources.calendly", "CalendlySource"),
+    "standard-webhooks": ("webhook_translator.sources.standard_webhooks", "StandardWebhooksSource"),
 }
+
+
+class LazyRegistry(Mapping[str, "Source"]):
+    """A read-only mapping of source names to sources, each imported and made on its first lookup."""
+
+    def __init__(self, table: Mapping[str, tuple[str, str]]) -> None:
+        self._table = dict(table)
+        self._made: dict[str, Source] = {}
+        self._lock = threading.Lock()
+
+    def __getitem__(self, name: str) -> Source:
+        source = self._made.get(name)
+        if source is not None:
+            return source
+        module_name, class_name = self._table[name]  # KeyError for an unknown name, as a dict
+        with self._lock:
+            if name not in self._made:
+                made: Source = getattr(importlib.import_module(module_name), class_name)()
+                if made.name != name:
+                    raise RuntimeError(f"{module_name}.{class_name} is named {made.name!r}, registered as {name!r}")
+                self._made[name] = made
+            return self._made[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._table
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._table)
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+    def loaded(self) -> frozenset[str]:
+        """The names of the sources made so far (for tests and diagnostics)."""
+        return frozenset(self._made)
+
+
+REGISTRY: Final = LazyRegistry(SOURCES)
 
 
 def check_config(config: TranslatorConfig, registry: Mapping[str, Source] = REGISTRY) -> None:

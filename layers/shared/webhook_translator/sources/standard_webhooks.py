@@ -52,7 +52,7 @@ _USER_KEYS = tuple(k for k in UserProperties.model_fields if k != "external_id")
 
 
 class StandardData(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
     user_id: str | int | None = Field(default=None, validation_alias=AliasChoices("userId", "ours_user_id"))
     external_id: str | int | None = Field(default=None, validation_alias=AliasChoices("externalId", "external_id"))
@@ -64,11 +64,11 @@ class StandardData(BaseModel):
 class StandardOptions(BaseModel):
     """No options: the envelope says where everything goes (unknown options are refused)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class StandardEvent(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     type: str = Field(min_length=1)
     timestamp: str | int | float | None = None

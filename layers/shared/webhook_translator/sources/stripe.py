@@ -37,7 +37,7 @@ from webhook_translator.sources.common import clean, compact, decimal_amount, sp
 
 
 class _Lax(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
 
 class Address(_Lax):
@@ -127,7 +127,7 @@ class StripeEvent(StripeEventHead):
 
 
 class StripeOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     #: a metadata key holding the merchant's own user id (checked first)
     external_id_metadata_key: str | None = None
@@ -155,6 +155,15 @@ def _amount(obj: StripeObject, event_type: str) -> int | None:
     kind = (obj.object or "").replace(".", "_")
     pick = picks.get(kind)
     return pick(obj) if pick else None
+
+
+def _skip(body: Any, ctx: MapContext) -> MapResult | None:
+    """The skip for a type this source does not map (only its head is read, never its object); None to map it."""
+    kind = body.get("type") if isinstance(body, dict) else None
+    if isinstance(kind, str) and ctx.unmapped(kind) is None:
+        return None
+    head = parse_model(StripeEventHead, body, "Stripe event")
+    return ctx.unmapped(head.type)
 
 
 class StripeSource(HmacSource):
@@ -191,10 +200,9 @@ class StripeSource(HmacSource):
 
     def map(self, envelope: Envelope, ctx: MapContext) -> MapResult:
         body = envelope.json_body()
-        head = parse_model(StripeEventHead, body, "Stripe event")
-        if (skipped := ctx.unmapped(head.type)) is not None:
+        if (skipped := _skip(body, ctx)) is not None:
             return skipped
-        event = parse_model(StripeEvent, body, "Stripe event")
+        event = parse_model(StripeEvent, body, "Stripe event")  # the one validation of a mapped event
         options = ctx.options(StripeOptions)
         obj = event.data.object
 

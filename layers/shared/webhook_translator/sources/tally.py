@@ -41,7 +41,7 @@ SINGLE_CHOICE = frozenset({"MULTIPLE_CHOICE", "DROPDOWN"})
 
 
 class _Lax(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
 
 class Option(_Lax):

@@ -43,7 +43,7 @@ PARTIAL = "form_response_partial"
 
 
 class _Lax(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
 
 class FieldRef(_Lax):

@@ -42,7 +42,7 @@ SUBMISSION = "form_submission"
 
 
 class _Lax(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
 
 class Submission(_Lax):

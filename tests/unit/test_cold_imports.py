@@ -1,0 +1,97 @@
+"""What a fresh Lambda process pays at import: no pydantic schema it does not need, no source it does not serve.
+
+Each check runs in a fresh interpreter (imports are once per process), and
+reports facts, never times.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from webhook_translator.sources.registry import SOURCES
+
+PROBE = """
+import json, sys
+{setup}
+from pydantic import BaseModel
+
+def subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from subclasses(sub)
+
+built = sorted(
+    f"{{c.__module__}}.{{c.__qualname__}}"
+    for c in set(subclasses(BaseModel))
+    if c.__module__.startswith("webhook_translator") and c.__dict__.get("__pydantic_complete__")
+)
+print(json.dumps({{"built": built, "modules": sorted(m for m in sys.modules if m.startswith("webhook_translator"))}}))
+"""
+
+SOURCE_MODULES = {module for module, _ in SOURCES.values()}
+
+
+def probe(setup: str) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE.format(setup=setup)], capture_output=True, text=True, check=True, timeout=120
+    )
+    result: dict[str, Any] = json.loads(out.stdout)
+    return result
+
+
+@pytest.mark.parametrize("module", ["webhook_translator.receiver", "webhook_translator.forwarder"])
+def test_a_function_module_imports_no_source_and_builds_no_track_event(module: str) -> None:
+    # When a function's module is imported in a fresh process
+    found = probe(f"import {module}")
+    # Then no source module is imported, and neither TrackEvent nor any payload model is built
+    assert SOURCE_MODULES.isdisjoint(found["modules"])
+    assert not [name for name in found["built"] if name.startswith("webhook_translator.ours.")]
+
+
+def test_listing_the_registry_imports_no_source() -> None:
+    # When the names are listed and looked up without taking a source
+    found = probe(
+        "from webhook_translator.sources.registry import REGISTRY\n"
+        "assert sorted(REGISTRY) and 'stripe' in REGISTRY and 'nope' not in REGISTRY and len(REGISTRY) == 7"
+    )
+    # Then no source module is imported
+    assert SOURCE_MODULES.isdisjoint(found["modules"])
+
+
+def test_looking_up_a_source_imports_only_it_and_builds_none_of_its_models() -> None:
+    # When the receiver looks up Stripe (to verify a webhook)
+    found = probe(
+        "import webhook_translator.receiver\n"
+        "from webhook_translator.sources.registry import REGISTRY\n"
+        "assert REGISTRY.get('stripe').name == 'stripe'"
+    )
+    # Then only the Stripe module is imported, and none of its payload models (nor TrackEvent) is built
+    assert SOURCE_MODULES & set(found["modules"]) == {"webhook_translator.sources.stripe"}
+    assert not [name for name in found["built"] if ".sources.stripe." in name or ".ours." in name]
+
+
+def test_a_mapped_webhook_builds_the_models_on_first_use() -> None:
+    # When the forwarder maps a Stripe webhook
+    found = probe(
+        "import time\n"
+        "from webhook_translator.sources.base import MapContext\n"
+        "from webhook_translator.sources.registry import REGISTRY\n"
+        "source = REGISTRY['stripe']\n"
+        "from webhook_translator.sources.stripe import StripeEvent\n"
+        "StripeEvent.model_validate({'id': 'evt_1', 'type': 'invoice.paid', 'created': 1, 'data': {'object': {}}})"
+    )
+    # Then the event model is built then (and only the models it uses)
+    assert "webhook_translator.sources.stripe.StripeEvent" in found["built"]
+    assert "webhook_translator.sources.stripe.StripeOptions" not in found["built"]
+
+
+def test_every_registered_source_is_importable_under_its_name() -> None:
+    # Given the registry / When every source is made / Then each answers to the name it is registered as
+    from webhook_translator.sources.registry import REGISTRY
+
+    assert {name: source.name for name, source in REGISTRY.items()} == {name: name for name in SOURCES}
