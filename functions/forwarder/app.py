@@ -4,8 +4,11 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from webhook_translator.aws import at_init
 from webhook_translator.forwarder import default_forwarder
 from webhook_translator.observability import logger, metrics, trace_handler
+
+at_init(default_forwarder)  # boto3 clients in Lambda's init phase (full CPU), when the environment allows
 
 
 @metrics.log_metrics

@@ -4,8 +4,11 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from webhook_translator.aws import at_init
 from webhook_translator.observability import logger, metrics, trace_handler
 from webhook_translator.receiver import default_receiver
+
+at_init(default_receiver)  # boto3 clients in Lambda's init phase (full CPU), when the environment allows
 
 
 @metrics.log_metrics

@@ -7,8 +7,10 @@ reports facts, never times.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -95,3 +97,36 @@ def test_every_registered_source_is_importable_under_its_name() -> None:
     from webhook_translator.sources.registry import REGISTRY
 
     assert {name: source.name for name, source in REGISTRY.items()} == {name: name for name in SOURCES}
+
+
+FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
+COMPLETE_ENV = {
+    "QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/q",
+    "DLQ_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/d",
+    "SECRET_ID": "webhook-translator",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+}
+HANDLER = """
+import json, sys
+sys.path.insert(0, {function!r})
+import app
+from webhook_translator import {name}
+print(json.dumps({{"built": {name}.default_{name}.cache_info().currsize, "boto3": "boto3" in sys.modules}}))
+"""
+
+
+@pytest.mark.parametrize("name", ["receiver", "forwarder"])
+@pytest.mark.parametrize("complete", [True, False])
+def test_a_handler_creates_its_clients_at_import_when_the_environment_allows(name: str, complete: bool) -> None:
+    # Given a function's environment, complete or without SECRET_ID (nothing is called: no network)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k not in COMPLETE_ENV}
+    env |= {k: v for k, v in COMPLETE_ENV.items() if complete or k != "SECRET_ID"}
+    # When Lambda imports the handler module (its init phase)
+    code = HANDLER.format(function=str(FUNCTIONS / name), name=name)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True, timeout=120)
+    found = json.loads(out.stdout)
+    # Then the pipeline and its boto3 clients exist already — or, misconfigured, are left to the first invocation
+    assert found == {"built": 1 if complete else 0, "boto3": complete}

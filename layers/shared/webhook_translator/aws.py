@@ -3,13 +3,16 @@
 boto3's defaults (60 s connect and read, several retries) can outlast the
 functions' 10 s and 30 s timeouts; these clients fail fast instead, so that the
 typed error paths (503 to the provider, retry on the queue) run. boto3 is
-imported here, lazily: creating the clients belongs in the Lambda's init phase,
-not in module import (the CLI and the tests import the package without AWS).
+imported here, lazily: the package imports without it (the CLI, the tests).
+The clients are created in the Lambda's init phase, which runs at full CPU
+whatever the memory size: each handler module calls :func:`at_init` with its
+builder (``default_receiver``, ``default_forwarder``) once, at import.
 boto3 honours ``AWS_ENDPOINT_URL``, so the same clients talk to moto's server locally.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -33,3 +36,17 @@ def secrets_client() -> SecretsManagerClient:
     import boto3
 
     return boto3.client("secretsmanager", config=_config())
+
+
+def at_init(build: Callable[[], object]) -> bool:
+    """Build a function's pipeline (and its boto3 clients) now, in Lambda's init phase; True when built.
+
+    Where the environment does not allow it — a test importing the handler without AWS, a
+    function deployed without ``SECRET_ID`` — nothing is kept: the builder is cached only on
+    success, so the first invocation calls it again and fails there, loudly, with the reason.
+    """
+    try:
+        build()
+    except Exception:  # deferred to the first invocation, which raises it
+        return False
+    return True
