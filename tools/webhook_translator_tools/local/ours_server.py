@@ -721,17 +721,8 @@ class LocalOurs:
         else:
             bad_json = False
 
-        fault = self._take_fault(body)
-        if fault is not None:
-            if fault.kind == "drop":
-                self._record(path, 0, body, f"ours {path} dropped (injected fault)")
-                raise _Dropped
-            if fault.kind == "slow":
-                self._stopping.wait(fault.delay)
-            else:
-                headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else None
-                answer(fault.status, {"success": False, "error": fault.error}, body, "(injected fault)", headers)
-                return
+        if self._inject_fault(path, body, answer):
+            return
 
         content_type = (handler.headers.get("Content-Type") or "").split(";")[0].strip().lower()
         if content_type != "application/json":
@@ -761,6 +752,21 @@ class LocalOurs:
         else:
             self._accept(body)
         answer(200, {"success": True}, body, detail)
+
+    def _inject_fault(self, path: str, body: Any, answer: Callable[..., None]) -> bool:
+        """Apply the next injected fault for this call, if any: True when it answered (or dropped) the call."""
+        fault = self._take_fault(body)
+        if fault is None:
+            return False
+        if fault.kind == "drop":
+            self._record(path, 0, body, f"ours {path} dropped (injected fault)")
+            raise _Dropped
+        if fault.kind == "slow":
+            self._stopping.wait(fault.delay)
+            return False
+        headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else None
+        answer(fault.status, {"success": False, "error": fault.error}, body, "(injected fault)", headers)
+        return True
 
     def _batch(self, body: dict[str, Any], answer: Callable[..., None]) -> None:
         events = body.get("events")
