@@ -55,8 +55,9 @@ unit: install
 test: lint template-lint
 	$(BIN)/pytest -q
 
+# Each bench/bench_*.py, as a module (python -m bench.bench_x), so that they share bench/lambda_env.py.
 bench: install
-	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@for b in bench/bench_*.py; do m=$${b%.py}; echo "== $$b"; $(BIN)/python -m $${m//\//.} || exit 1; done
 
 # The layer is built by layers/shared/Makefile (sam build's makefile method); its check runs again
 # here on the output, so a cached build is checked too.

@@ -1,0 +1,219 @@
+"""What the benchmarks run against: the layer as built, a boto3 "runtime", the functions' environment.
+
+* :func:`built_layer` — ``python/`` of the SharedLayer built for x86_64 by ``layers/shared/Makefile``
+  (the arm64 build's compiled wheels do not load here), cached under ``.aws-sam/bench`` keyed on the
+  requirements, the Makefile and the package's content.
+* :func:`site_dir` — a ``pip install --target`` directory (the boto3 runtime Lambda provides, the
+  dependencies a user of an AWS sample would ship), cached by its pinned requirements.
+* :func:`function_env` — the environment ``template.yaml`` gives a function (parameter defaults,
+  tracing off), with a fake region, fake credentials and an endpoint nothing listens on.
+* :data:`FAKE_AWS` — code that answers every boto3 call in-process (nothing is sent).
+
+Everything but the first run works offline; the first run needs the package registry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+CACHE = ROOT / ".aws-sam" / "bench"
+LAYER_SRC = ROOT / "layers" / "shared"
+#: the interpreter every child runs (the venv's base python3.11, not a shim or the venv)
+PYTHON = str(Path(sys.executable).resolve())
+REGION = "xx-bench-1"
+FAKE_ACCOUNT = "123456789012"
+
+
+def _digest(paths: Iterable[Path]) -> str:
+    h = hashlib.sha256()
+    for path in sorted(paths):
+        if path.is_file() and "__pycache__" not in path.parts:
+            h.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
+def _pip_target(target: Path, requirements: list[str], *extra: str) -> None:
+    tmp = target.with_name(target.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    command = [PYTHON, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-warn-script-location"]
+    proc = subprocess.run([*command, "--target", str(tmp), *extra, *requirements], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"pip install --target {target.name} failed:\n{proc.stderr[-3000:]}")
+    tmp.rename(target)
+
+
+def built_layer() -> Path:
+    """``python/`` of the layer as ``sam build`` builds it, for x86_64 (built once per content hash)."""
+    key = _digest([*LAYER_SRC.rglob("*")])
+    artifacts = CACHE / f"layer-{key}"
+    if not (artifacts / "python" / "webhook_translator" / "__init__.py").is_file():
+        for old in CACHE.glob("layer-*"):
+            shutil.rmtree(old, ignore_errors=True)
+        print(f"  building the layer for x86_64 into {artifacts.relative_to(ROOT)} (cached afterwards)")
+        proc = subprocess.run(
+            [
+                "make",
+                "--no-print-directory",
+                "-s",
+                "-f",
+                str(LAYER_SRC / "Makefile"),
+                "build-SharedLayer",
+                f"ARTIFACTS_DIR={artifacts}",
+                "LAYER_ARCH=x86_64",
+                f"PYTHON={PYTHON}",
+            ],
+            capture_output=True,
+            text=True,
+        )
+        if proc.returncode != 0:
+            raise RuntimeError(f"the layer build failed:\n{proc.stdout[-2000:]}{proc.stderr[-3000:]}")
+    return artifacts / "python"
+
+
+def pinned(*distributions: str) -> list[str]:
+    """``name==version`` of each distribution as installed in this environment (the versions the project uses)."""
+    return [f"{name}=={importlib.metadata.version(name)}" for name in distributions]
+
+
+def site_dir(name: str, requirements: list[str]) -> Path:
+    """A ``pip install --target`` directory of ``requirements`` (with their bytecode), cached by their pins."""
+    key = hashlib.sha256("\n".join(sorted(requirements)).encode()).hexdigest()[:12]
+    target = CACHE / f"{name}-{key}"
+    if not target.is_dir():
+        for old in CACHE.glob(f"{name}-*"):
+            shutil.rmtree(old, ignore_errors=True)
+        print(f"  installing {' '.join(requirements)} into {target.relative_to(ROOT)} (cached afterwards)")
+        CACHE.mkdir(parents=True, exist_ok=True)
+        _pip_target(target, requirements)
+    return target
+
+
+# --- template.yaml -------------------------------------------------------------------------------
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """Reads CloudFormation's short tags (!Ref, !If, ...) as ``{"Fn": [args]}``."""
+
+
+def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    value: Any
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return {suffix: value}
+
+
+_CfnLoader.add_multi_constructor("!", _tag)
+
+
+class _Template:
+    def __init__(self, doc: dict[str, Any]) -> None:
+        self.doc = doc
+
+    def resolve(self, value: Any) -> Any:
+        if not isinstance(value, dict) or len(value) != 1:
+            return value
+        ((fn, arg),) = value.items()
+        if fn in ("Ref", "Fn::Ref"):
+            return self.ref(str(arg))
+        if fn == "If":
+            condition, yes, no = arg
+            return self.resolve(yes if self.condition(condition) else no)
+        if fn == "Equals":
+            return self.resolve(arg[0]) == self.resolve(arg[1])
+        if fn == "Not":
+            return not self.resolve(arg[0])
+        if fn == "GetAtt":
+            return f"arn:aws:bench:{REGION}:{FAKE_ACCOUNT}:{arg}"
+        raise ValueError(f"template.yaml: !{fn} is not understood by the bench")
+
+    def condition(self, name: str) -> bool:
+        return bool(self.resolve(self.doc["Conditions"][name]))
+
+    def ref(self, name: str) -> str:
+        parameter = self.doc.get("Parameters", {}).get(name)
+        if parameter is not None:
+            return str(parameter.get("Default", ""))
+        kind = self.doc["Resources"][name]["Type"]
+        if kind == "AWS::SQS::Queue":
+            return f"https://sqs.{REGION}.amazonaws.com/{FAKE_ACCOUNT}/{name}"
+        if kind == "AWS::SecretsManager::Secret":
+            return f"arn:aws:secretsmanager:{REGION}:{FAKE_ACCOUNT}:secret:{name}-AbCdEf"
+        return name
+
+
+def function_env(logical_id: str, template: Path = ROOT / "template.yaml") -> dict[str, str]:
+    """The environment Lambda gives ``logical_id`` with the template's defaults (no host variables)."""
+    doc = yaml.load(template.read_text(), Loader=_CfnLoader)
+    t = _Template(doc)
+    variables: dict[str, Any] = {}
+    variables |= doc.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
+    props = doc["Resources"][logical_id]["Properties"]
+    variables |= props.get("Environment", {}).get("Variables", {})
+    env = {str(k): str(t.resolve(v)) for k, v in variables.items()}
+    memory = props.get("MemorySize", doc.get("Globals", {}).get("Function", {}).get("MemorySize", 128))
+    env |= lambda_platform_env(logical_id, int(memory))
+    return env
+
+
+def lambda_platform_env(function_name: str, memory_mb: int = 256) -> dict[str, str]:
+    """What the Lambda platform sets, with a fake region and credentials; any call would be refused locally."""
+    return {
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": "AKIABENCHFAKE0000000",
+        "AWS_SECRET_ACCESS_KEY": "bench-fake-secret-key",
+        "AWS_SESSION_TOKEN": "bench-fake-session-token",
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:9",  # the discard port: a stray call fails at once, locally
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.11",
+        "AWS_LAMBDA_FUNCTION_NAME": function_name,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory_mb),
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "LANG": "en_US.UTF-8",
+        "TZ": ":UTC",
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+    }
+
+
+#: Python source: ``fake_aws(responses)`` makes every boto3 client alive in the process answer
+#: in-process. Parameters are still validated and serialised (botocore's ``before-call`` hook runs
+#: after that, where ``botocore.stub.Stubber`` answers too); only the HTTP exchange is skipped.
+FAKE_AWS = """
+def fake_aws(responses):
+    import gc
+    from botocore.awsrequest import AWSResponse
+    from botocore.client import BaseClient
+
+    def answer(model, **_):
+        return AWSResponse("https://fake.invalid", 200, {}, None), dict(responses.get(model.name, {}))
+
+    clients = [o for o in gc.get_objects() if isinstance(o, BaseClient)]
+    for client in clients:
+        client.meta.events.register("before-call", answer, unique_id="bench-fake-aws")
+    import boto3
+    if boto3.DEFAULT_SESSION is not None:  # clients created later answer in-process too
+        boto3.DEFAULT_SESSION.events.register("before-call", answer, unique_id="bench-fake-aws")
+    return len(clients)
+"""
+
+
+def fake_aws(responses: dict[str, dict[str, Any]]) -> int:
+    """:data:`FAKE_AWS` in this process: the number of boto3 clients it now answers for."""
+    namespace: dict[str, Any] = {}
+    exec(FAKE_AWS, namespace)
+    count: int = namespace["fake_aws"](responses)
+    return count
