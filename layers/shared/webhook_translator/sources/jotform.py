@@ -53,6 +53,7 @@ TOKEN_HEADER = "x-webhook-token"
 MULTIPART = "multipart/form-data"
 URLENCODED = "application/x-www-form-urlencoded"
 _ANSWER_KEY = re.compile(r"^q\d+_(.+)$")
+_TRAILING_DIGITS = re.compile(r"\d+$")
 
 
 def parse_form(content_type: str, body: bytes) -> dict[str, str]:
@@ -161,7 +162,7 @@ class JotformSource(Source):
             if match is None or value in (None, "", [], {}):
                 continue  # Jotform's own bookkeeping (slug, event_id, path…) or an empty answer
             field = match.group(1)
-            target = synonyms.target(re.sub(r"\d+$", "", field))
+            target = synonyms.target(_TRAILING_DIGITS.sub("", field))
             if isinstance(value, dict):
                 if _name(value):
                     person.offer("first_name", value.get("first"))
