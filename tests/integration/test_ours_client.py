@@ -18,7 +18,7 @@ import pytest
 from moto import mock_aws
 
 from webhook_translator.errors import PermanentDeliveryError, RetryableDeliveryError
-from webhook_translator.ours.client import DELIVERED, MAX_RETRY_AFTER, OursClient
+from webhook_translator.ours.client import DELIVERED, MAX_RETRY_AFTER, OursClient, default_session
 from webhook_translator.ours.models import InvalidTrackEvent, TrackEvent
 from webhook_translator.secrets import SecretStore
 from webhook_translator_tools.local.ours_server import Fault, LocalOurs
@@ -433,3 +433,10 @@ def test_nothing_logged_holds_the_token_or_personal_data(
         text = record.getMessage() + " " + " ".join(str(v) for v in vars(record).values())
         for secret in (ours_token, "old-token-before-rotation", EMAIL, "Janet", "555 0100"):
             assert secret not in text, record
+
+
+def test_the_session_never_scans_the_environment_per_call() -> None:
+    # Given the client's default session / Then proxies, .netrc and CA bundles come from no environment variable
+    session = default_session()
+    assert session.trust_env is False
+    session.close()

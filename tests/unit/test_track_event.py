@@ -478,3 +478,35 @@ def test_every_valid_event_is_accepted_by_the_local_ours(fields: dict[str, Any],
     # Then the contract's independent validator has nothing to object to
     assert check_token(body["token"]) is not None
     assert validate_track(body, now_ms=NOW) == []
+
+
+PLAIN = st.one_of(
+    st.text(max_size=40),
+    st.integers(min_value=-(10**20), max_value=10**20),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.booleans(),
+    st.none(),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.text(max_size=12), PLAIN, max_size=12))
+def test_the_fast_path_for_plain_properties_decides_as_the_full_walk(properties: dict[str, Any]) -> None:
+    # Given a flat object of plain values (what most mappers send: the fast path)
+    from webhook_translator.ours import limits
+
+    def walked() -> dict[str, Any] | str:
+        problems: list[str] = []
+        cleaned = limits._check_tree(properties, depth=1, problems=problems)
+        return problems[0] if problems else cleaned
+
+    # When it is checked / Then the outcome is the full walk's, and the size bound never undercounts
+    try:
+        outcome: dict[str, Any] | str = limits.check_properties(properties)
+    except Exception as exc:  # PydanticCustomError carries the rule's code
+        outcome = getattr(exc, "type", "error")
+    assert outcome == walked()
+    bound = limits._plain_units(properties)
+    if bound is not None:
+        text = json.dumps(properties, ensure_ascii=False, separators=(",", ":"))
+        assert bound >= limits.utf16_units(text)

@@ -24,6 +24,9 @@ variable                   meaning                                              
 
 (*) each function needs the queue URLs it uses.
 
+The Ours client reads no proxy, ``.netrc`` or CA-bundle variables (its session has
+``trust_env`` off: no per-call environment scan); Ours is reached directly.
+
 ``TRANSLATOR_CONFIG`` — change behaviour without code::
 
     {"sources": {
