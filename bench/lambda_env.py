@@ -2,7 +2,7 @@
 
 * :func:`built_layer` — ``python/`` of the SharedLayer built for x86_64 by ``layers/shared/Makefile``
   (the arm64 build's compiled wheels do not load here), cached under ``.aws-sam/bench`` keyed on the
-  requirements, the Makefile and the package's content.
+  content of ``layers/shared``; its wheels come from a wheelhouse there once downloaded.
 * :func:`site_dir` — a ``pip install --target`` directory (the boto3 runtime Lambda provides, the
   dependencies a user of an AWS sample would ship), cached by its pinned requirements.
 * :func:`function_env` — the environment ``template.yaml`` gives a function (parameter defaults,
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+import os
 import shutil
 import subprocess
 import sys
@@ -52,31 +53,50 @@ def _pip_target(target: Path, requirements: list[str], *extra: str) -> None:
     tmp.rename(target)
 
 
+#: the wheel platforms layers/shared/Makefile installs for LAYER_ARCH=x86_64 (Lambda's glibc 2.26)
+X86_PLATFORMS = ["manylinux2014_x86_64", *(f"manylinux_2_{m}_x86_64" for m in range(17, 27))]
+
+
+def _wheelhouse() -> dict[str, str]:
+    """pip settings for the layer build: its wheels from a local wheelhouse once downloaded (offline
+    rebuilds when only the package changes); the index, and no wheelhouse, if the download fails."""
+    requirements = LAYER_SRC / "requirements.txt"
+    house = CACHE / f"wheels-{_digest([requirements])}"
+    if not (house / ".complete").is_file():
+        for old in CACHE.glob("wheels-*"):
+            shutil.rmtree(old, ignore_errors=True)
+        command = [PYTHON, "-m", "pip", "download", "--quiet", "--disable-pip-version-check", "--dest", str(house)]
+        command += ["--requirement", str(requirements), "--only-binary=:all:", "--implementation", "cp"]
+        command += ["--python-version", "3.11", *(f"--platform={p}" for p in X86_PLATFORMS)]
+        if subprocess.run(command, capture_output=True, check=False).returncode != 0:
+            return {}
+        (house / ".complete").touch()
+    return {"PIP_FIND_LINKS": str(house), "PIP_NO_INDEX": "1"}
+
+
+def _make_layer(artifacts: Path, pip_env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    makefile = str(LAYER_SRC / "Makefile")
+    command = ["make", "--no-print-directory", "-s", "-f", makefile, "build-SharedLayer"]
+    command += [f"ARTIFACTS_DIR={artifacts}", "LAYER_ARCH=x86_64", f"PYTHON={PYTHON}"]
+    return subprocess.run(command, capture_output=True, text=True, check=False, env={**os.environ, **pip_env})
+
+
 def built_layer() -> Path:
-    """``python/`` of the layer as ``sam build`` builds it, for x86_64 (built once per content hash)."""
-    key = _digest([*LAYER_SRC.rglob("*")])
-    artifacts = CACHE / f"layer-{key}"
-    if not (artifacts / "python" / "webhook_translator" / "__init__.py").is_file():
+    """``python/`` of the layer as ``sam build`` builds it (layers/shared/Makefile), for x86_64, built
+    once per content of layers/shared (its requirements, Makefile, check and package)."""
+    artifacts = CACHE / f"layer-{_digest([*LAYER_SRC.rglob('*')])}"
+    stamp = artifacts / ".bench-built"
+    if not stamp.is_file():
         for old in CACHE.glob("layer-*"):
             shutil.rmtree(old, ignore_errors=True)
         print(f"  building the layer for x86_64 into {artifacts.relative_to(ROOT)} (cached afterwards)")
-        proc = subprocess.run(
-            [
-                "make",
-                "--no-print-directory",
-                "-s",
-                "-f",
-                str(LAYER_SRC / "Makefile"),
-                "build-SharedLayer",
-                f"ARTIFACTS_DIR={artifacts}",
-                "LAYER_ARCH=x86_64",
-                f"PYTHON={PYTHON}",
-            ],
-            capture_output=True,
-            text=True,
-        )
+        pip_env = _wheelhouse()
+        proc = _make_layer(artifacts, pip_env)
+        if proc.returncode != 0 and pip_env:  # the wheelhouse is incomplete: from the index
+            proc = _make_layer(artifacts, {})
         if proc.returncode != 0:
             raise RuntimeError(f"the layer build failed:\n{proc.stdout[-2000:]}{proc.stderr[-3000:]}")
+        stamp.touch()
     return artifacts / "python"
 
 
