@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from webhook_translator.envelope import Envelope
 from webhook_translator.errors import MappingError
@@ -35,7 +35,15 @@ from webhook_translator.sources.base import (
     parse_model,
     require_id,
 )
-from webhook_translator.sources.common import FormOptions, Person, fit_properties, iso_to_ms, unique_key
+from webhook_translator.sources.common import (
+    FormOptions,
+    LaxModel,
+    Person,
+    Synonyms,
+    fit_properties,
+    iso_to_ms,
+    unique_key,
+)
 
 CREATED = "invitee.created"
 CANCELED = "invitee.canceled"
@@ -43,20 +51,16 @@ NO_SHOW = "invitee_no_show.created"
 ROUTING = "routing_form_submission.created"
 
 
-class _Lax(BaseModel):
-    model_config = ConfigDict(extra="ignore", defer_build=True)
-
-
-class QuestionAnswer(_Lax):
+class QuestionAnswer(LaxModel):
     question: str | None = None
     answer: Any = None
 
 
-class Location(_Lax):
+class Location(LaxModel):
     type: str | None = None
 
 
-class ScheduledEvent(_Lax):
+class ScheduledEvent(LaxModel):
     uri: str | None = None
     name: str | None = None
     status: str | None = None
@@ -66,17 +70,17 @@ class ScheduledEvent(_Lax):
     location: Location | None = None
 
 
-class Cancellation(_Lax):
+class Cancellation(LaxModel):
     canceler_type: str | None = None
     reason: str | None = None
 
 
-class RoutingResult(_Lax):
+class RoutingResult(LaxModel):
     type: str | None = None
     value: Any = None
 
 
-class Payload(_Lax):
+class Payload(LaxModel):
     """An invitee (``invitee.*``, ``invitee_no_show.created``) or a routing form submission."""
 
     uri: str = Field(min_length=1)
@@ -103,10 +107,86 @@ class Payload(_Lax):
     tracking: dict[str, Any] | None = None
 
 
-class CalendlyEvent(_Lax):
+class CalendlyEvent(LaxModel):
     event: str = Field(min_length=1)
     created_at: str = Field(min_length=1)
     payload: dict[str, Any] | None = None
+
+
+# --- the mapper's steps: identity and user properties → answers → event properties ----------------
+
+_UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
+
+
+def _person(payload: Payload, tracking: dict[str, Any]) -> Person:
+    """The invitee's (or submitter's) identity and user properties, from its own fields and its tracking."""
+    person = Person()
+    person.offer("user_id", tracking.get("ours_user_id"))
+    person.offer("email", payload.email)
+    person.offer("first_name", payload.first_name)
+    person.offer("last_name", payload.last_name)
+    person.offer("full_name", payload.name)
+    person.offer("phone_number", payload.text_reminder_number)
+    for key in _UTM_KEYS:
+        person.offer(key, tracking.get(key))
+    return person
+
+
+def _answers(items: list[QuestionAnswer], synonyms: Synonyms, person: Person) -> dict[str, Any]:
+    """Offer the non-empty answers to ``person`` by question; the ones it does not take, by question."""
+    answers: dict[str, Any] = {}
+    for item in items:
+        if item.answer in (None, "", []):
+            continue
+        if not person.offer(synonyms.target(item.question), item.answer):
+            answers[unique_key(answers, (item.question or "").strip() or "answer")] = item.answer
+    return answers
+
+
+def _event_properties(kind: str, payload: Payload, tracking: dict[str, Any], answers: dict[str, Any]) -> dict[str, Any]:
+    routing = kind == ROUTING
+    return {
+        "invitee_uri": None if routing else payload.uri,
+        **_meeting(payload.scheduled_event, payload.event),
+        "invitee_status": payload.status,
+        "timezone": payload.timezone,
+        "rescheduled": payload.rescheduled,
+        "old_invitee_uri": payload.old_invitee,
+        "new_invitee_uri": payload.new_invitee,
+        **_cancellation(payload.cancellation),
+        "routing_form_uri": payload.routing_form,
+        "routing_form_submission_uri": payload.uri if routing else None,
+        **_routing_result(payload.result),
+        "salesforce_uuid": tracking.get("salesforce_uuid"),
+        "answers": answers or None,
+    }
+
+
+def _meeting(meeting: ScheduledEvent | None, event_uri: str | None) -> dict[str, Any]:
+    """The scheduled meeting's properties (a meeting's missing ones are omitted, as every unknown)."""
+    if meeting is None:
+        return {"scheduled_event_uri": event_uri}
+    return {
+        "scheduled_event_uri": meeting.uri or event_uri,
+        "meeting_name": meeting.name,
+        "meeting_start": meeting.start_time,
+        "meeting_end": meeting.end_time,
+        "meeting_status": meeting.status,
+        "event_type_uri": meeting.event_type,
+        "location_type": meeting.location.type if meeting.location else None,
+    }
+
+
+def _cancellation(cancellation: Cancellation | None) -> dict[str, Any]:
+    if cancellation is None:
+        return {}
+    return {"canceler_type": cancellation.canceler_type, "cancel_reason": cancellation.reason}
+
+
+def _routing_result(result: RoutingResult | None) -> dict[str, Any]:
+    if result is None:
+        return {}
+    return {"routing_result_type": result.type, "routing_result": result.value}
 
 
 class CalendlySource(HmacSource):
@@ -145,53 +225,14 @@ class CalendlySource(HmacSource):
             raise MappingError("Calendly webhook does not match the expected shape (payload)")
         payload = parse_model(Payload, event.payload, "Calendly payload")
         synonyms = ctx.options(FormOptions).matcher()
-
-        person = Person()
         tracking = payload.tracking or {}
-        person.offer("user_id", tracking.get("ours_user_id"))
-        person.offer("email", payload.email)
-        person.offer("first_name", payload.first_name)
-        person.offer("last_name", payload.last_name)
-        person.offer("full_name", payload.name)
-        person.offer("phone_number", payload.text_reminder_number)
-        for key in ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"):
-            person.offer(key, tracking.get(key))
-        answers: dict[str, Any] = {}
-        for item in payload.questions_and_answers:
-            if item.answer in (None, "", []):
-                continue
-            if not person.offer(synonyms.target(item.question), item.answer):
-                answers[unique_key(answers, (item.question or "").strip() or "answer")] = item.answer
-
-        meeting = payload.scheduled_event
-        properties: dict[str, Any] = {
-            "invitee_uri": payload.uri if kind != ROUTING else None,
-            "scheduled_event_uri": (meeting.uri if meeting else None) or payload.event,
-            "meeting_name": meeting.name if meeting else None,
-            "meeting_start": meeting.start_time if meeting else None,
-            "meeting_end": meeting.end_time if meeting else None,
-            "meeting_status": meeting.status if meeting else None,
-            "event_type_uri": meeting.event_type if meeting else None,
-            "location_type": meeting.location.type if meeting and meeting.location else None,
-            "invitee_status": payload.status,
-            "timezone": payload.timezone,
-            "rescheduled": payload.rescheduled,
-            "old_invitee_uri": payload.old_invitee,
-            "new_invitee_uri": payload.new_invitee,
-            "canceler_type": payload.cancellation.canceler_type if payload.cancellation else None,
-            "cancel_reason": payload.cancellation.reason if payload.cancellation else None,
-            "routing_form_uri": payload.routing_form,
-            "routing_form_submission_uri": payload.uri if kind == ROUTING else None,
-            "routing_result_type": payload.result.type if payload.result else None,
-            "routing_result": payload.result.value if payload.result else None,
-            "salesforce_uuid": tracking.get("salesforce_uuid"),
-            "answers": answers or None,
-        }
+        person = _person(payload, tracking)
+        answers = _answers(payload.questions_and_answers, synonyms, person)
         track = ctx.track(
             kind,
             distinct_id=f"calendly:{kind}:{payload.uri}",
             time=iso_to_ms(event.created_at),
-            event_properties=fit_properties(properties),
+            event_properties=fit_properties(_event_properties(kind, payload, tracking, answers)),
             **person.track_fields(),
         )
         return MapResult(event_type=kind, events=(track,))

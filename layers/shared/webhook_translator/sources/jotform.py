@@ -33,7 +33,7 @@ from email.utils import collapse_rfc2231_value
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from webhook_translator.envelope import Envelope
 from webhook_translator.errors import BadRequest, MappingError, SignatureError
@@ -45,7 +45,15 @@ from webhook_translator.sources.base import (
     parse_model,
     require_id,
 )
-from webhook_translator.sources.common import FormOptions, Person, clean, fit_properties, unique_key
+from webhook_translator.sources.common import (
+    FormOptions,
+    LaxModel,
+    Person,
+    Synonyms,
+    clean,
+    fit_properties,
+    unique_key,
+)
 
 SUBMISSION = "submission"
 TOKEN_QUERY = "key"
@@ -97,14 +105,61 @@ def _address(value: dict[str, Any]) -> bool:
     return any(k in value for k in ("addr_line1", "postal", "city"))
 
 
-class Submission(BaseModel):
-    model_config = ConfigDict(extra="ignore", defer_build=True)
-
+class Submission(LaxModel):
     submissionID: str = Field(min_length=1)
     formID: str | None = None
     formTitle: str | None = None
     ip: str | None = None
     rawRequest: str = Field(min_length=1)
+
+
+# --- the mapper's steps: the submission's answers → identity and user properties, or answers -----
+
+#: an address widget's part → the user property it fills
+_ADDRESS_PARTS = (("city", "city"), ("state", "state"), ("postal", "zip"), ("country", "country"))
+
+
+def _raw_request(submission: Submission) -> dict[str, Any]:
+    """The submission's answers: its ``rawRequest`` JSON object."""
+    try:
+        raw = json.loads(submission.rawRequest)
+    except ValueError:
+        raise MappingError("Jotform rawRequest is not JSON") from None
+    if not isinstance(raw, dict):
+        raise MappingError("Jotform rawRequest is not a JSON object")
+    return raw
+
+
+def _answers(raw: dict[str, Any], synonyms: Synonyms, person: Person) -> dict[str, Any]:
+    """Offer each non-empty answer (``q<n>_<field>``) to ``person``; the ones it does not take, by field."""
+    answers: dict[str, Any] = {}
+    for key, value in raw.items():
+        match = _ANSWER_KEY.match(key)
+        if match is None or value in (None, "", [], {}):
+            continue  # Jotform's own bookkeeping (slug, event_id, path…) or an empty answer
+        field = match.group(1)
+        if isinstance(value, dict) and _offer_widget(person, value):
+            continue
+        if not person.offer(synonyms.target(_TRAILING_DIGITS.sub("", field)), value):
+            answers[unique_key(answers, field)] = value
+    return answers
+
+
+def _offer_widget(person: Person, value: dict[str, Any]) -> bool:
+    """Offer a name, phone or address widget's parts to ``person``; False when ``value`` is none of them."""
+    if _name(value):
+        person.offer("first_name", value.get("first"))
+        person.offer("last_name", value.get("last"))
+        return True
+    phone = _phone(value)
+    if phone is not None:
+        person.offer("phone_number", phone)
+        return True
+    if _address(value):
+        for part, where in _ADDRESS_PARTS:
+            person.offer(where, value.get(part))
+        return True
+    return False
 
 
 class JotformSource(Source):
@@ -147,43 +202,10 @@ class JotformSource(Source):
         except (ValueError, UnicodeDecodeError, LookupError):
             raise MappingError("Jotform webhook is not a form post") from None
         submission = parse_model(Submission, fields, "Jotform webhook")
-        try:
-            raw = json.loads(submission.rawRequest)
-        except ValueError:
-            raise MappingError("Jotform rawRequest is not JSON") from None
-        if not isinstance(raw, dict):
-            raise MappingError("Jotform rawRequest is not a JSON object")
+        raw = _raw_request(submission)
         synonyms = ctx.options(FormOptions).matcher(submission.formID)
-
         person = Person()
-        answers: dict[str, Any] = {}
-        for key, value in raw.items():
-            match = _ANSWER_KEY.match(key)
-            if match is None or value in (None, "", [], {}):
-                continue  # Jotform's own bookkeeping (slug, event_id, path…) or an empty answer
-            field = match.group(1)
-            target = synonyms.target(_TRAILING_DIGITS.sub("", field))
-            if isinstance(value, dict):
-                if _name(value):
-                    person.offer("first_name", value.get("first"))
-                    person.offer("last_name", value.get("last"))
-                    continue
-                phone = _phone(value)
-                if phone is not None:
-                    person.offer("phone_number", phone)
-                    continue
-                if _address(value):
-                    for part, where in (
-                        ("city", "city"),
-                        ("state", "state"),
-                        ("postal", "zip"),
-                        ("country", "country"),
-                    ):
-                        person.offer(where, value.get(part))
-                    continue
-            if not person.offer(target, value):
-                answers[unique_key(answers, field)] = value
-
+        answers = _answers(raw, synonyms, person)
         properties = {"form_id": submission.formID, "form_title": submission.formTitle, "answers": answers or None}
         ip = clean(submission.ip)
         track = ctx.track(

@@ -42,7 +42,7 @@ from webhook_translator.sources.base import (
     require,
     require_id,
 )
-from webhook_translator.sources.common import clean, compact, fit_properties, iso_to_ms, scalar_text
+from webhook_translator.sources.common import LaxModel, clean, compact, fit_properties, iso_to_ms, scalar_text
 
 #: the three headers, each with its Svix alias
 HEADERS = ("id", "timestamp", "signature")
@@ -51,8 +51,8 @@ _OBJECTS = frozenset({"consent", "custom_properties"})
 _USER_KEYS = tuple(k for k in UserProperties.model_fields if k != "external_id")
 
 
-class StandardData(BaseModel):
-    model_config = ConfigDict(extra="allow", defer_build=True)
+class StandardData(LaxModel):
+    model_config = ConfigDict(extra="allow")  # the other keys are kept: the user properties are read from them
 
     user_id: str | int | None = Field(default=None, validation_alias=AliasChoices("userId", "ours_user_id"))
     external_id: str | int | None = Field(default=None, validation_alias=AliasChoices("externalId", "external_id"))
@@ -67,9 +67,7 @@ class StandardOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
-class StandardEvent(BaseModel):
-    model_config = ConfigDict(extra="ignore", defer_build=True)
-
+class StandardEvent(LaxModel):
     type: str = Field(min_length=1)
     timestamp: str | int | float | None = None
     data: StandardData = Field(default_factory=StandardData)

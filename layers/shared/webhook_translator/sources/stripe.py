@@ -33,21 +33,17 @@ from webhook_translator.sources.base import (
     require,
     require_id,
 )
-from webhook_translator.sources.common import clean, compact, decimal_amount, split_name
+from webhook_translator.sources.common import LaxModel, clean, compact, decimal_amount, split_name
 
 
-class _Lax(BaseModel):
-    model_config = ConfigDict(extra="ignore", defer_build=True)
-
-
-class Address(_Lax):
+class Address(LaxModel):
     city: str | None = None
     country: str | None = None
     postal_code: str | None = None
     state: str | None = None
 
 
-class Details(_Lax):
+class Details(LaxModel):
     """``customer_details`` (checkout) and ``billing_details`` (charge)."""
 
     email: str | None = None
@@ -56,19 +52,19 @@ class Details(_Lax):
     address: Address | None = None
 
 
-class Price(_Lax):
+class Price(LaxModel):
     id: str | None = None
 
 
-class LineItem(_Lax):
+class LineItem(LaxModel):
     price: Price | None = None
 
 
-class ListOf(_Lax):
+class ListOf(LaxModel):
     data: list[LineItem] = Field(default_factory=list)
 
 
-class StripeObject(_Lax):
+class StripeObject(LaxModel):
     """The fields this mapper reads from the objects it maps (all optional: Stripe versions vary)."""
 
     id: str | None = None
@@ -109,11 +105,11 @@ class StripeObject(_Lax):
     amount_received: int | None = None
 
 
-class EventData(_Lax):
+class EventData(LaxModel):
     object: StripeObject
 
 
-class StripeEventHead(_Lax):
+class StripeEventHead(LaxModel):
     """What every Stripe event has, read before the type decides whether the object matters."""
 
     id: str = Field(min_length=1)
@@ -145,16 +141,18 @@ def _email(obj: StripeObject) -> str | None:
     return None
 
 
+#: object kind → its amount in minor units for an event type (the kind's "." read as "_")
+_AMOUNTS: dict[str, Callable[[StripeObject, str], int | None]] = {
+    "checkout_session": lambda o, _: o.amount_total,
+    "invoice": lambda o, t: o.amount_due if t == "invoice.payment_failed" else o.amount_paid,
+    "charge": lambda o, t: o.amount_refunded if t == "charge.refunded" else o.amount,
+    "payment_intent": lambda o, _: o.amount_received if o.amount_received is not None else o.amount,
+}
+
+
 def _amount(obj: StripeObject, event_type: str) -> int | None:
-    picks: dict[str, Callable[[StripeObject], int | None]] = {
-        "checkout_session": lambda o: o.amount_total,
-        "invoice": lambda o: o.amount_due if event_type == "invoice.payment_failed" else o.amount_paid,
-        "charge": lambda o: o.amount_refunded if event_type == "charge.refunded" else o.amount,
-        "payment_intent": lambda o: o.amount_received if o.amount_received is not None else o.amount,
-    }
-    kind = (obj.object or "").replace(".", "_")
-    pick = picks.get(kind)
-    return pick(obj) if pick else None
+    pick = _AMOUNTS.get((obj.object or "").replace(".", "_"))
+    return pick(obj, event_type) if pick else None
 
 
 def _skip(body: Any, ctx: MapContext) -> MapResult | None:
@@ -164,6 +162,87 @@ def _skip(body: Any, ctx: MapContext) -> MapResult | None:
         return None
     head = parse_model(StripeEventHead, body, "Stripe event")
     return ctx.unmapped(head.type)
+
+
+# --- the mapper's steps: identity → user properties → event properties ---------------------------
+
+
+def _external_id(obj: StripeObject, options: StripeOptions) -> str | None:
+    """The merchant's own id: the configured metadata key, then the client reference, then the customer."""
+    from_metadata = None
+    if options.external_id_metadata_key:
+        from_metadata = clean((obj.metadata or {}).get(options.external_id_metadata_key))
+    return from_metadata or clean(obj.client_reference_id) or clean(obj.customer)
+
+
+def _user_properties(obj: StripeObject) -> dict[str, Any]:
+    """Name, phone and place of the customer: the checkout/billing details first, then the invoice's customer."""
+    details = obj.customer_details or obj.billing_details
+    name, phone, address = (details.name, details.phone, details.address) if details else (None, None, None)
+    first, last = split_name(name or obj.customer_name)
+    return compact(
+        {
+            "first_name": first,
+            "last_name": last,
+            "phone_number": clean(phone or obj.customer_phone),
+            **_place(address or obj.customer_address),
+        }
+    )
+
+
+def _place(address: Address | None) -> dict[str, str | None]:
+    if address is None:
+        return {}
+    return {
+        "city": clean(address.city),
+        "state": clean(address.state),
+        "zip": clean(address.postal_code),
+        "country": clean(address.country),
+    }
+
+
+def _event_properties(event: StripeEvent, obj: StripeObject) -> dict[str, Any]:
+    return compact(
+        {
+            "stripe_event_id": event.id,
+            "stripe_event_type": event.type,
+            "object_id": obj.id,
+            "customer_id": obj.customer,
+            **_money(obj, event.type),
+            "mode": obj.mode,
+            "status": obj.status or obj.payment_status,
+            **_related_ids(obj),
+            "billing_reason": obj.billing_reason,
+            "cancel_at_period_end": obj.cancel_at_period_end,
+            "livemode": event.livemode if event.livemode is not None else obj.livemode,
+        }
+    )
+
+
+def _money(obj: StripeObject, event_type: str) -> dict[str, Any]:
+    minor = _amount(obj, event_type)
+    return {
+        "amount_minor": minor,
+        "amount": decimal_amount(minor, obj.currency),
+        "currency": obj.currency.upper() if obj.currency else None,
+    }
+
+
+def _related_ids(obj: StripeObject) -> dict[str, Any]:
+    """The subscription, invoice, payment intent and prices the object belongs to (the object itself for its kind)."""
+    return {
+        "subscription_id": obj.id if obj.object == "subscription" else obj.subscription,
+        "invoice_id": obj.id if obj.object == "invoice" else obj.invoice,
+        "payment_intent_id": obj.payment_intent,
+        "price_ids": _price_ids(obj)[:250] or None,
+    }
+
+
+def _price_ids(obj: StripeObject) -> list[str]:
+    items = obj.items or obj.lines
+    if items is None:
+        return []
+    return [item.price.id for item in items.data if item.price and item.price.id]
 
 
 class StripeSource(HmacSource):
@@ -205,55 +284,13 @@ class StripeSource(HmacSource):
         event = parse_model(StripeEvent, body, "Stripe event")  # the one validation of a mapped event
         options = ctx.options(StripeOptions)
         obj = event.data.object
-
-        external_id = None
-        if options.external_id_metadata_key:
-            external_id = clean((obj.metadata or {}).get(options.external_id_metadata_key))
-        external_id = external_id or clean(obj.client_reference_id) or clean(obj.customer)
-
-        details = obj.customer_details or obj.billing_details
-        first, last = split_name((details.name if details else None) or obj.customer_name)
-        address = (details.address if details else None) or obj.customer_address
-        user_properties = compact(
-            {
-                "first_name": first,
-                "last_name": last,
-                "phone_number": clean((details.phone if details else None) or obj.customer_phone),
-                "city": clean(address.city) if address else None,
-                "state": clean(address.state) if address else None,
-                "zip": clean(address.postal_code) if address else None,
-                "country": clean(address.country) if address else None,
-            }
-        )
-        minor = _amount(obj, event.type)
-        prices = [item.price.id for item in (obj.items or obj.lines or ListOf()).data if item.price and item.price.id]
-        event_properties = compact(
-            {
-                "stripe_event_id": event.id,
-                "stripe_event_type": event.type,
-                "object_id": obj.id,
-                "customer_id": obj.customer,
-                "amount_minor": minor,
-                "amount": decimal_amount(minor, obj.currency),
-                "currency": obj.currency.upper() if obj.currency else None,
-                "mode": obj.mode,
-                "status": obj.status or obj.payment_status,
-                "subscription_id": obj.subscription if obj.object != "subscription" else obj.id,
-                "invoice_id": obj.invoice if obj.object != "invoice" else obj.id,
-                "payment_intent_id": obj.payment_intent,
-                "price_ids": prices[:250] or None,
-                "billing_reason": obj.billing_reason,
-                "cancel_at_period_end": obj.cancel_at_period_end,
-                "livemode": event.livemode if event.livemode is not None else obj.livemode,
-            }
-        )
         track = ctx.track(
             event.type,
             distinct_id=f"stripe:{event.id}",
             time=event.created * 1000,
-            external_id=external_id,
+            external_id=_external_id(obj, options),
             email=_email(obj),
-            user_properties=user_properties or None,
-            event_properties=event_properties,
+            user_properties=_user_properties(obj) or None,
+            event_properties=_event_properties(event, obj),
         )
         return MapResult(event_type=event.type, events=(track,))

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from webhook_translator.envelope import Envelope
 from webhook_translator.sources.base import (
@@ -32,7 +32,15 @@ from webhook_translator.sources.base import (
     parse_model,
     require_id,
 )
-from webhook_translator.sources.common import FormOptions, Person, fit_properties, iso_to_ms, unique_key
+from webhook_translator.sources.common import (
+    FormOptions,
+    LaxModel,
+    Person,
+    Synonyms,
+    fit_properties,
+    iso_to_ms,
+    unique_key,
+)
 
 RESPONSE = "FORM_RESPONSE"
 TYPED = {"INPUT_EMAIL": "email", "INPUT_PHONE_NUMBER": "phone_number"}
@@ -40,16 +48,12 @@ TYPED = {"INPUT_EMAIL": "email", "INPUT_PHONE_NUMBER": "phone_number"}
 SINGLE_CHOICE = frozenset({"MULTIPLE_CHOICE", "DROPDOWN"})
 
 
-class _Lax(BaseModel):
-    model_config = ConfigDict(extra="ignore", defer_build=True)
-
-
-class Option(_Lax):
+class Option(LaxModel):
     id: str
     text: str | None = None
 
 
-class TallyField(_Lax):
+class TallyField(LaxModel):
     key: str = ""
     label: str | None = None
     type: str = ""
@@ -67,7 +71,7 @@ class TallyField(_Lax):
         return self.value
 
 
-class TallyData(_Lax):
+class TallyData(LaxModel):
     submissionId: str = Field(min_length=1)
     responseId: str | None = None
     respondentId: str | None = None
@@ -77,10 +81,49 @@ class TallyData(_Lax):
     fields: list[TallyField] = Field(default_factory=list)
 
 
-class TallyEvent(_Lax):
+class TallyEvent(LaxModel):
     eventId: str | None = None
     eventType: str = Field(min_length=1)
     data: dict[str, Any] = Field(default_factory=dict)
+
+
+# --- the mapper's steps: the fields → identity (typed fields) → user properties and answers ------
+
+
+def _own_fields(items: list[TallyField]) -> list[TallyField]:
+    """The fields without the per-option booleans a checkbox field is followed by (``<key>_<option id>``)."""
+    fields: list[TallyField] = []
+    seen: set[str] = set()
+    for item in items:
+        if not item.key or item.key.rpartition("_")[0] not in seen:
+            fields.append(item)
+        seen.add(item.key)
+    return fields
+
+
+def _typed_person(fields: list[TallyField]) -> Person:
+    """A person from the typed fields (email, phone): what the respondent entered is the best identity."""
+    person = Person()
+    for item in fields:
+        if item.type in TYPED:
+            person.offer(TYPED[item.type], item.value)
+    return person
+
+
+def _answers(fields: list[TallyField], synonyms: Synonyms, person: Person) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Offer the other non-empty fields to ``person`` by label; what it does not take: (answers, hidden fields)."""
+    answers: dict[str, Any] = {}
+    hidden: dict[str, Any] = {}
+    for item in fields:
+        value = item.resolved()
+        if item.type in TYPED or value in (None, "", []):
+            continue
+        if person.offer(synonyms.target(item.label), value):
+            continue
+        bucket = hidden if item.type == "HIDDEN_FIELDS" else answers
+        label = (item.label or "").strip() or item.key or item.type
+        bucket[unique_key(bucket, label)] = value
+    return answers, hidden
 
 
 class TallySource(HmacSource):
@@ -107,30 +150,9 @@ class TallySource(HmacSource):
         data = parse_model(TallyData, event.data, "Tally webhook data")
         synonyms = ctx.options(FormOptions).matcher(data.formId)
 
-        # a checkbox field is followed by one boolean field per option ("<key>_<option id>"): skip those
-        fields: list[TallyField] = []
-        seen: set[str] = set()
-        for item in data.fields:
-            if not item.key or item.key.rpartition("_")[0] not in seen:
-                fields.append(item)
-            seen.add(item.key)
-
-        person = Person()
-        for item in fields:
-            if item.type in TYPED:
-                person.offer(TYPED[item.type], item.value)
-        answers: dict[str, Any] = {}
-        hidden: dict[str, Any] = {}
-        for item in fields:
-            value = item.resolved()
-            if item.type in TYPED or value in (None, "", []):
-                continue
-            if person.offer(synonyms.target(item.label), value):
-                continue
-            bucket = hidden if item.type == "HIDDEN_FIELDS" else answers
-            label = (item.label or "").strip() or item.key or item.type
-            bucket[unique_key(bucket, label)] = value
-
+        fields = _own_fields(data.fields)
+        person = _typed_person(fields)
+        answers, hidden = _answers(fields, synonyms, person)
         properties = {
             "form_id": data.formId,
             "form_name": data.formName,

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from webhook_translator.envelope import Envelope
 from webhook_translator.errors import MappingError
@@ -36,39 +36,44 @@ from webhook_translator.sources.base import (
     parse_model,
     require_id,
 )
-from webhook_translator.sources.common import FormOptions, Person, Target, fit_properties, iso_to_ms, unique_key
+from webhook_translator.sources.common import (
+    FormOptions,
+    LaxModel,
+    Person,
+    Synonyms,
+    Target,
+    fit_properties,
+    iso_to_ms,
+    unique_key,
+)
 
 RESPONSE = "form_response"
 PARTIAL = "form_response_partial"
 
 
-class _Lax(BaseModel):
-    model_config = ConfigDict(extra="ignore", defer_build=True)
-
-
-class FieldRef(_Lax):
+class FieldRef(LaxModel):
     id: str | None = None
     ref: str | None = None
     type: str | None = None
     title: str | None = None
 
 
-class Choice(_Lax):
+class Choice(LaxModel):
     label: str | None = None
     other: str | None = None
 
 
-class Choices(_Lax):
+class Choices(LaxModel):
     labels: list[str] = Field(default_factory=list)
     other: str | None = None
 
 
-class Payment(_Lax):
+class Payment(LaxModel):
     amount: str | None = None
     success: bool | None = None
 
 
-class Answer(_Lax):
+class Answer(LaxModel):
     type: str
     field: FieldRef = Field(default_factory=FieldRef)
     text: str | None = None
@@ -97,24 +102,24 @@ class Answer(_Lax):
         return value if isinstance(value, str | int | float | bool) else None
 
 
-class Variable(_Lax):
+class Variable(LaxModel):
     key: str
     type: str | None = None
     number: float | None = None
     text: str | None = None
 
 
-class Calculated(_Lax):
+class Calculated(LaxModel):
     score: float | None = None
 
 
-class Definition(_Lax):
+class Definition(LaxModel):
     id: str | None = None
     title: str | None = None
     fields: list[FieldRef] = Field(default_factory=list)
 
 
-class FormResponse(_Lax):
+class FormResponse(LaxModel):
     form_id: str | None = None
     token: str = Field(min_length=1)
     submitted_at: str | None = None
@@ -126,7 +131,7 @@ class FormResponse(_Lax):
     answers: list[Answer] = Field(default_factory=list)
 
 
-class TypeformEvent(_Lax):
+class TypeformEvent(LaxModel):
     event_id: str | None = None
     event_type: str = Field(min_length=1)
     form_response: FormResponse | None = None
@@ -139,6 +144,75 @@ class TypeformOptions(FormOptions):
 
 def _number(value: float | None) -> int | float | None:
     return int(value) if value is not None and value.is_integer() else value
+
+
+# --- the mapper's steps: identity and user properties (answers, hidden fields) → event properties ---
+
+#: the answer types that say who the respondent is
+_TYPED_IDENTITY = ("email", "phone_number")
+
+
+def _answers(response: FormResponse, options: TypeformOptions, synonyms: Synonyms, person: Person) -> dict[str, Any]:
+    """Offer the answers to ``person``; the ones it does not take, by field ref, for the event properties.
+
+    Typed answers first: what the respondent entered is the best identity.
+    """
+    for answer in response.answers:
+        if answer.type in _TYPED_IDENTITY:
+            person.offer(answer.type, answer.value())
+    titles = _titles(response.definition)
+    answers: dict[str, Any] = {}
+    for answer in response.answers:
+        if answer.type in _TYPED_IDENTITY:
+            continue
+        ref = answer.field.ref or answer.field.id or answer.type
+        value = answer.value()
+        if value is not None and not person.offer(_answer_target(answer, ref, options, synonyms, titles), value):
+            answers[unique_key(answers, ref)] = value
+    return answers
+
+
+def _titles(definition: Definition | None) -> dict[str, str | None]:
+    """Field id → the question's title (the label the synonyms match when the ref does not)."""
+    if definition is None:
+        return {}
+    return {f.id: f.title for f in definition.fields if f.id}
+
+
+def _answer_target(
+    answer: Answer, ref: str, options: TypeformOptions, synonyms: Synonyms, titles: dict[str, str | None]
+) -> str | None:
+    """Where an answer goes: the configured field ref, else its ref, else its question's title, by synonym."""
+    return options.fields.get(ref) or synonyms.target(ref) or synonyms.target(titles.get(answer.field.id or ""))
+
+
+def _hidden(hidden: dict[str, Any], options: TypeformOptions, synonyms: Synonyms, person: Person) -> dict[str, Any]:
+    """Offer the hidden fields to ``person``; the non-empty ones it does not take, for the event properties."""
+    kept: dict[str, Any] = {}
+    for key, value in hidden.items():
+        target = options.fields.get(key) or synonyms.target(key)
+        if not person.offer(target, value) and value not in (None, ""):
+            kept[key] = value
+    return kept
+
+
+def _event_properties(
+    event: TypeformEvent, response: FormResponse, answers: dict[str, Any], hidden: dict[str, Any]
+) -> dict[str, Any]:
+    definition = response.definition
+    return {
+        "form_id": response.form_id or (definition.id if definition else None),
+        "form_title": definition.title if definition else None,
+        "score": _number(response.calculated.score) if response.calculated else None,
+        "variables": _variables(response.variables) or None,
+        "answers": answers or None,
+        "hidden": hidden or None,
+        "typeform_event_id": event.event_id,
+    }
+
+
+def _variables(variables: list[Variable]) -> dict[str, Any]:
+    return {v.key: _number(v.number) if v.number is not None else v.text for v in variables}
 
 
 class TypeformSource(HmacSource):
@@ -170,47 +244,15 @@ class TypeformSource(HmacSource):
             raise MappingError("Typeform webhook does not match the expected shape (form_response)")
         options = ctx.options(TypeformOptions)
         synonyms = options.matcher(response.form_id)
-        titles = {f.id: f.title for f in (response.definition.fields if response.definition else []) if f.id}
-
         person = Person()
-        answers: dict[str, Any] = {}
-        # typed answers first: what the respondent entered is the best identity
-        for answer in response.answers:
-            if answer.type in ("email", "phone_number"):
-                person.offer(answer.type, answer.value())
-        for answer in response.answers:
-            if answer.type in ("email", "phone_number"):
-                continue
-            ref = answer.field.ref or answer.field.id or answer.type
-            value = answer.value()
-            target = (
-                options.fields.get(ref) or synonyms.target(ref) or synonyms.target(titles.get(answer.field.id or ""))
-            )
-            if value is not None and not person.offer(target, value):
-                answers[unique_key(answers, ref)] = value
-        hidden: dict[str, Any] = {}
-        for key, value in response.hidden.items():
-            target = options.fields.get(key) or synonyms.target(key)
-            if not person.offer(target, value) and value not in (None, ""):
-                hidden[key] = value
-
+        answers = _answers(response, options, synonyms, person)
+        hidden = _hidden(response.hidden, options, synonyms, person)
         when = response.submitted_at or response.landed_at
-        title = response.definition.title if response.definition else None
-        properties = {
-            "form_id": response.form_id or (response.definition.id if response.definition else None),
-            "form_title": title,
-            "score": _number(response.calculated.score) if response.calculated else None,
-            "variables": {v.key: _number(v.number) if v.number is not None else v.text for v in response.variables}
-            or None,
-            "answers": answers or None,
-            "hidden": hidden or None,
-            "typeform_event_id": event.event_id,
-        }
         track = ctx.track(
             kind,
             distinct_id=f"typeform:{response.token}" + (":partial" if kind == PARTIAL else ""),
             time=iso_to_ms(when) if when else envelope.received_at_ms,
-            event_properties=fit_properties(properties),
+            event_properties=fit_properties(_event_properties(event, response, answers, hidden)),
             **person.track_fields(),
         )
         return MapResult(event_type=kind, events=(track,))

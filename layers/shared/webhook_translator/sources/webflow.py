@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from webhook_translator.envelope import Envelope
 from webhook_translator.errors import MappingError
@@ -36,16 +36,12 @@ from webhook_translator.sources.base import (
     parse_model,
     require_id,
 )
-from webhook_translator.sources.common import FormOptions, Person, fit_properties, iso_to_ms, unique_key
+from webhook_translator.sources.common import FormOptions, LaxModel, Person, fit_properties, iso_to_ms, unique_key
 
 SUBMISSION = "form_submission"
 
 
-class _Lax(BaseModel):
-    model_config = ConfigDict(extra="ignore", defer_build=True)
-
-
-class Submission(_Lax):
+class Submission(LaxModel):
     id: str = Field(min_length=1)
     name: str | None = None
     siteId: str | None = None
@@ -58,7 +54,7 @@ class Submission(_Lax):
     data: dict[str, Any] = Field(default_factory=dict)
 
 
-class WebflowEvent(_Lax):
+class WebflowEvent(LaxModel):
     triggerType: str = Field(min_length=1)
     payload: dict[str, Any] | None = None
 
