@@ -41,7 +41,8 @@ from webhook_translator.ours.client import OursClient
 from webhook_translator.ours.models import track_body
 from webhook_translator.receiver import Receiver
 from webhook_translator.secrets import StaticSecrets
-from webhook_translator.sources.base import MapContext, Source
+from webhook_translator.sources.base import Source
+from webhook_translator.sources.context import MapContext
 from webhook_translator.sources.registry import REGISTRY
 from webhook_translator_tools.local.ours_server import Fault, LocalOurs
 from webhook_translator_tools.local.samples import Sample

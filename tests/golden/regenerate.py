@@ -28,8 +28,9 @@ if str(ROOT / "layers" / "shared") not in sys.path:  # run as a script from a fr
     sys.path.insert(0, str(ROOT / "layers" / "shared"))
 
 from webhook_translator.envelope import Envelope  # noqa: E402
-from webhook_translator.sources.base import InboundRequest, MapContext, body_hash  # noqa: E402
+from webhook_translator.sources.context import MapContext  # noqa: E402
 from webhook_translator.sources.registry import REGISTRY  # noqa: E402
+from webhook_translator.sources.request import InboundRequest, body_hash  # noqa: E402
 from webhook_translator_tools.local.samples import Sample, is_sample, iter_samples  # noqa: E402
 
 #: the goldens' clock: 2026-11-18T11:06:40Z (sample times are a few hours before it)

@@ -81,7 +81,7 @@ def test_a_mapped_webhook_builds_the_models_on_first_use() -> None:
     # When the forwarder maps a Stripe webhook
     found = probe(
         "import time\n"
-        "from webhook_translator.sources.base import MapContext\n"
+        "from webhook_translator.sources.context import MapContext\n"
         "from webhook_translator.sources.registry import REGISTRY\n"
         "source = REGISTRY['stripe']\n"
         "from webhook_translator.sources.stripe import StripeEvent\n"

@@ -13,7 +13,7 @@ from support.apigw import sample
 from webhook_translator.config import SourceConfig
 from webhook_translator.envelope import Envelope
 from webhook_translator.errors import MappingError
-from webhook_translator.sources.base import MapContext, MapResult
+from webhook_translator.sources.context import MapContext, MapResult
 from webhook_translator.sources.stripe import StripeSource
 
 NOW_MS = 1_795_000_000_000
@@ -190,7 +190,7 @@ def test_an_unmapped_type_is_skipped_before_its_object_is_read() -> None:
 
 def test_a_mapped_type_must_carry_a_distinct_id() -> None:
     # Given a (buggy) mapper that forgets distinctId
-    from webhook_translator.sources.base import MapContext as Ctx
+    from webhook_translator.sources.context import MapContext as Ctx
 
     ctx = Ctx(source=SOURCE, now_ms=NOW_MS)
     # Then building the event refuses, naming the mapper, not the payload

@@ -45,7 +45,8 @@ from webhook_translator.observability import logger, metrics
 from webhook_translator.ours.client import OursClient, default_session
 from webhook_translator.redact import redact
 from webhook_translator.secrets import store_from_settings
-from webhook_translator.sources.base import MapContext, Source
+from webhook_translator.sources.base import Source
+from webhook_translator.sources.context import MapContext
 from webhook_translator.sources.registry import REGISTRY, check_config
 
 if TYPE_CHECKING:

@@ -45,8 +45,9 @@ from webhook_translator.errors import (
 )
 from webhook_translator.observability import logger, metrics
 from webhook_translator.secrets import store_from_settings
-from webhook_translator.sources.base import InboundRequest, Source, body_hash
+from webhook_translator.sources.base import Source
 from webhook_translator.sources.registry import REGISTRY
+from webhook_translator.sources.request import InboundRequest, body_hash
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient

@@ -16,8 +16,10 @@ from webhook_translator.config import Settings, SourceConfig
 from webhook_translator.envelope import Envelope
 from webhook_translator.receiver import Receiver
 from webhook_translator.secrets import StaticSecrets
-from webhook_translator.sources.base import InboundRequest, MapContext, MapResult, Source, body_hash
+from webhook_translator.sources.base import Source
+from webhook_translator.sources.context import MapContext, MapResult
 from webhook_translator.sources.registry import REGISTRY
+from webhook_translator.sources.request import InboundRequest, body_hash
 
 #: the mappers' clock in these tests: 2026-11-18T11:06:40Z (sample times are a few hours before)
 NOW_MS = 1_795_000_000_000

@@ -18,7 +18,9 @@ from typing import Any
 
 from webhook_translator.envelope import Envelope
 from webhook_translator.errors import TranslatorError, WebhookRejected
-from webhook_translator.sources.base import InboundRequest, MapContext, Source, body_hash
+from webhook_translator.sources.base import Source
+from webhook_translator.sources.context import MapContext
+from webhook_translator.sources.request import InboundRequest, body_hash
 from webhook_translator_tools.cli.common import (
     CliError,
     dev_document,

@@ -6,7 +6,8 @@ import argparse
 from collections.abc import Mapping
 
 from webhook_translator.config import TranslatorConfig
-from webhook_translator.sources.base import MapContext, Source
+from webhook_translator.sources.base import Source
+from webhook_translator.sources.context import MapContext
 from webhook_translator.sources.registry import REGISTRY
 from webhook_translator_tools.cli.common import env_settings
 

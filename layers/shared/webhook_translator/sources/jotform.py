@@ -37,14 +37,7 @@ from pydantic import BaseModel, Field
 
 from webhook_translator.envelope import Envelope
 from webhook_translator.errors import BadRequest, MappingError, SignatureError
-from webhook_translator.sources.base import (
-    InboundRequest,
-    MapContext,
-    MapResult,
-    Source,
-    parse_model,
-    require_id,
-)
+from webhook_translator.sources.base import Source, require_id
 from webhook_translator.sources.common import (
     FormOptions,
     LaxModel,
@@ -54,6 +47,8 @@ from webhook_translator.sources.common import (
     fit_properties,
     unique_key,
 )
+from webhook_translator.sources.context import MapContext, MapResult, parse_model
+from webhook_translator.sources.request import InboundRequest
 
 SUBMISSION = "submission"
 TOKEN_QUERY = "key"

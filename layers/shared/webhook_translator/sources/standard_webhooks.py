@@ -32,17 +32,11 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from webhook_translator.envelope import Envelope
 from webhook_translator.ours.models import MIN_PLAUSIBLE_MS, UserProperties
-from webhook_translator.sources.base import (
-    HmacScheme,
-    HmacSource,
-    InboundRequest,
-    MapContext,
-    MapResult,
-    parse_model,
-    require,
-    require_id,
-)
+from webhook_translator.sources.base import HmacSource, require, require_id
 from webhook_translator.sources.common import LaxModel, clean, compact, fit_properties, iso_to_ms, scalar_text
+from webhook_translator.sources.context import MapContext, MapResult, parse_model
+from webhook_translator.sources.request import InboundRequest
+from webhook_translator.sources.signing import HmacScheme
 
 #: the three headers, each with its Svix alias
 HEADERS = ("id", "timestamp", "signature")

@@ -23,17 +23,11 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from webhook_translator.envelope import Envelope
-from webhook_translator.sources.base import (
-    HmacScheme,
-    HmacSource,
-    InboundRequest,
-    MapContext,
-    MapResult,
-    parse_model,
-    require,
-    require_id,
-)
+from webhook_translator.sources.base import HmacSource, require, require_id
 from webhook_translator.sources.common import LaxModel, clean, compact, decimal_amount, split_name
+from webhook_translator.sources.context import MapContext, MapResult, parse_model
+from webhook_translator.sources.request import InboundRequest
+from webhook_translator.sources.signing import HmacScheme
 
 
 class Address(LaxModel):

@@ -22,16 +22,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, Field
 
 from webhook_translator.envelope import Envelope
-from webhook_translator.sources.base import (
-    HmacScheme,
-    HmacSource,
-    InboundRequest,
-    MapContext,
-    MapResult,
-    mapped_part,
-    parse_model,
-    require_id,
-)
+from webhook_translator.sources.base import HmacSource, mapped_part, require_id
 from webhook_translator.sources.common import (
     FormOptions,
     LaxModel,
@@ -41,6 +32,9 @@ from webhook_translator.sources.common import (
     iso_to_ms,
     unique_key,
 )
+from webhook_translator.sources.context import MapContext, MapResult, parse_model
+from webhook_translator.sources.request import InboundRequest
+from webhook_translator.sources.signing import HmacScheme
 
 RESPONSE = "FORM_RESPONSE"
 TYPED = {"INPUT_EMAIL": "email", "INPUT_PHONE_NUMBER": "phone_number"}

@@ -26,16 +26,7 @@ from pydantic import BaseModel, Field
 
 from webhook_translator.envelope import Envelope
 from webhook_translator.errors import MappingError
-from webhook_translator.sources.base import (
-    HmacScheme,
-    HmacSource,
-    InboundRequest,
-    MapContext,
-    MapResult,
-    mapped_part,
-    parse_model,
-    require_id,
-)
+from webhook_translator.sources.base import HmacSource, mapped_part, require_id
 from webhook_translator.sources.common import (
     FormOptions,
     LaxModel,
@@ -46,6 +37,9 @@ from webhook_translator.sources.common import (
     iso_to_ms,
     unique_key,
 )
+from webhook_translator.sources.context import MapContext, MapResult, parse_model
+from webhook_translator.sources.request import InboundRequest
+from webhook_translator.sources.signing import HmacScheme
 
 RESPONSE = "form_response"
 PARTIAL = "form_response_partial"

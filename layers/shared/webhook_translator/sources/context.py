@@ -1,0 +1,101 @@
+"""What a mapper gets besides the envelope, and what it gives back.
+
+* :class:`MapContext` — the clock, the per-source configuration, the stale-event policy, and
+  :meth:`MapContext.track` to build a valid TrackEvent.
+* :class:`MapResult` — 0..n TrackEvents, or the reason a webhook was skipped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from webhook_translator.config import SourceConfig
+from webhook_translator.errors import MappingError
+from webhook_translator.ours.models import WINDOW_MS, TrackEvent
+
+if TYPE_CHECKING:
+    from webhook_translator.sources.base import Source
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class MapResult:
+    """What a mapper made of one webhook: 0..n TrackEvents, or a reason it was skipped."""
+
+    event_type: str
+    events: tuple[TrackEvent, ...] = ()
+    skipped: str | None = None
+
+
+#: how far ahead of our clock a provider's timestamp may be before it is an error (clock skew)
+FUTURE_SKEW_MS = 5 * 60 * 1000
+
+
+@dataclass(frozen=True)
+class MapContext:
+    """The mapper's world: a clock, this source's configuration and the stale-event policy."""
+
+    source: Source
+    now_ms: int
+    config: SourceConfig = field(default_factory=SourceConfig)
+    stale_policy: Literal["dlq", "send_without_time"] = "dlq"
+
+    def event_name(self, event_type: str) -> str:
+        """The Ours event name for a provider event type (renames from the configuration apply)."""
+        default = self.source.events.get(event_type, event_type)
+        return self.config.rename.get(event_type) or self.config.rename.get(default) or default
+
+    def dropped(self, event_type: str) -> bool:
+        return event_type in self.config.drop
+
+    def skip(self, event_type: str, reason: str = "ignored_type") -> MapResult:
+        return MapResult(event_type=event_type, skipped=reason)
+
+    def unmapped(self, event_type: str) -> MapResult | None:
+        """The skip for a type this source does not map, or that the configuration drops; None to map it."""
+        if self.dropped(event_type):
+            return self.skip(event_type, "dropped_by_config")
+        if event_type not in self.source.events:
+            return self.skip(event_type, "ignored_type")
+        return None
+
+    def options(self, model: type[ModelT]) -> ModelT:
+        try:
+            return model.model_validate(self.config.options)
+        except ValidationError as exc:
+            fields = ", ".join(sorted({".".join(str(p) for p in e["loc"]) for e in exc.errors()}))
+            raise MappingError(f"invalid options for source {self.source.name!r}: {fields}") from None
+
+    def track(self, event_type: str, **fields: Any) -> TrackEvent:
+        """Build the TrackEvent for ``event_type``; ``None`` fields are unknown and omitted.
+
+        A provider time slightly ahead of our clock (skew) is clamped to now; a
+        time older than Ours's window is a ``stale_event`` unless the policy is
+        ``send_without_time``.
+        """
+        fields = {k: v for k, v in fields.items() if v is not None}
+        if not fields.get("distinct_id"):
+            raise MappingError(f"the {self.source.name} mapper set no distinctId", reason="mapper_error")
+        when = fields.get("time")
+        if isinstance(when, int | float) and not isinstance(when, bool):
+            when = int(when)
+            if self.now_ms < when <= self.now_ms + FUTURE_SKEW_MS:
+                when = self.now_ms
+            if when < self.now_ms - WINDOW_MS and self.stale_policy == "send_without_time":
+                fields.pop("time")
+            else:
+                fields["time"] = when
+        return TrackEvent.build(now_ms=self.now_ms, event=self.event_name(event_type), **fields)
+
+
+def parse_model(model: type[ModelT], data: Any, what: str) -> ModelT:
+    """Validate a provider payload; :class:`MappingError` naming the fields (never values)."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        fields = ", ".join(sorted({".".join(str(p) for p in e["loc"]) or "body" for e in exc.errors()})[:8])
+        raise MappingError(f"{what} does not match the expected shape ({fields})") from None

@@ -1,0 +1,170 @@
+"""The table-driven HMAC verifier most providers fit: header, prefix, algorithm, encoding,
+signed-bytes template, timestamp, tolerance, list splitting, secret decoding."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from webhook_translator.errors import SignatureError
+from webhook_translator.sources.request import InboundRequest
+
+
+@dataclass(frozen=True)
+class HmacScheme:
+    """One provider's HMAC signature scheme, as data.
+
+    ``signed`` is a template of the signed bytes over ``{body}`` (the raw bytes),
+    ``{t}`` (the timestamp as sent) and ``{id}`` (the ``id_header`` value).
+    ``layout`` says how the signature header holds its signatures:
+
+    * ``plain`` — the whole value (after ``prefix``) is one signature;
+    * ``kv`` — ``t=<ts>,v1=<sig>[,v1=<sig>][,v0=…]`` (Stripe, Calendly): every ``version`` entry is a candidate;
+    * ``versioned`` — ``v1,<sig> v1,<sig> v1a,<…>`` (Standard Webhooks): unknown versions are skipped.
+    """
+
+    header: str
+    signed: str = "{body}"
+    digest: Literal["sha256", "sha1", "sha512"] = "sha256"
+    encoding: Literal["hex", "base64"] = "hex"
+    layout: Literal["plain", "kv", "versioned"] = "plain"
+    prefix: str = ""
+    version: str = "v1"
+    timestamp_header: str | None = None
+    timestamp_unit: Literal["s", "ms"] = "s"
+    #: seconds a timestamp may be old (None: no replay window)
+    tolerance: float | None = None
+    #: seconds a timestamp may be ahead of our clock (defaults to ``tolerance``)
+    future_tolerance: float | None = None
+    id_header: str | None = None
+    secret_encoding: Literal["utf8", "whsec_base64"] = "utf8"
+    display_header: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.display_header or self.header
+
+    def verify(self, request: InboundRequest, secrets: Sequence[str]) -> None:
+        """Raise :class:`SignatureError` unless one of ``secrets`` signed ``request.body``."""
+        if not secrets:
+            raise SignatureError(f"no signing secret configured for source {request.source!r}")
+        value = request.header(self.header)
+        if value is None or not value.strip():
+            raise SignatureError(f"missing {self.label} header")
+        timestamp, candidates = self._parse(value.strip())
+        if self.timestamp_header is not None:
+            timestamp = request.header(self.timestamp_header)
+            if timestamp is None or not timestamp.strip():
+                raise SignatureError(f"missing {self.timestamp_header} header")
+            timestamp = timestamp.strip()
+        ident = ""
+        if self.id_header is not None:
+            ident = (request.header(self.id_header) or "").strip()
+            if not ident:
+                raise SignatureError(f"missing {self.id_header} header")
+        if "{t}" in self.signed:
+            self._check_window(timestamp, request.received_at.timestamp())
+        if not candidates:
+            raise SignatureError(f"no {self.version} signature in the {self.label} header")
+        message = self._signed_bytes(request.body, timestamp or "", ident)
+        for secret in secrets:
+            key = self._key(secret)
+            if key is None:
+                continue
+            expected = hmac.new(key, message, self.digest).digest()
+            for candidate in candidates:
+                if hmac.compare_digest(expected, candidate):
+                    return
+        raise SignatureError("signature does not match")
+
+    # -- parts
+
+    def _parse(self, value: str) -> tuple[str | None, list[bytes]]:
+        timestamp: str | None = None
+        raw: list[str] = []
+        if self.layout == "plain":
+            if self.prefix:
+                if not value.startswith(self.prefix):
+                    raise SignatureError(f"malformed {self.label} header")
+                value = value[len(self.prefix) :]
+            raw = [value]
+        elif self.layout == "kv":
+            for part in value.split(","):
+                key, sep, item = part.strip().partition("=")
+                if not sep:
+                    raise SignatureError(f"malformed {self.label} header")
+                if key == "t":
+                    timestamp = item
+                elif key == self.version:
+                    raw.append(item)
+            if timestamp is None and self.timestamp_header is None:
+                raise SignatureError(f"malformed {self.label} header: no timestamp")
+        else:
+            for part in value.split():
+                version, sep, item = part.partition(",")
+                if not sep:
+                    raise SignatureError(f"malformed {self.label} header")
+                if version == self.version:
+                    raw.append(item)
+        return timestamp, [sig for sig in (self._decode(r) for r in raw) if sig is not None]
+
+    def _decode(self, text: str) -> bytes | None:
+        try:
+            if self.encoding == "hex":
+                return bytes.fromhex(text)
+            return base64.b64decode(text, validate=True)
+        except (ValueError, binascii.Error):
+            return None
+
+    def _key(self, secret: str) -> bytes | None:
+        if self.secret_encoding == "whsec_base64":
+            encoded = secret.strip().removeprefix("whsec_")
+            encoded += "=" * (-len(encoded) % 4)  # senders may hand out unpadded base64
+            try:
+                return base64.b64decode(encoded, validate=True) or None
+            except (ValueError, binascii.Error):
+                return None
+        return secret.encode("utf-8")
+
+    def _check_window(self, timestamp: str | None, now: float) -> None:
+        if timestamp is None:
+            raise SignatureError(f"missing timestamp in the {self.label} header")
+        try:
+            value = float(timestamp)
+        except ValueError:
+            raise SignatureError("malformed signature timestamp") from None
+        if value != value:
+            raise SignatureError("malformed signature timestamp")
+        seconds = value / 1000 if self.timestamp_unit == "ms" else value
+        if self.tolerance is None:
+            return
+        ahead = self.future_tolerance if self.future_tolerance is not None else self.tolerance
+        if now - seconds > self.tolerance:
+            raise SignatureError("signature timestamp is too old")
+        if seconds - now > ahead:
+            raise SignatureError("signature timestamp is in the future")
+
+    def _signed_bytes(self, body: bytes, timestamp: str, ident: str) -> bytes:
+        before, _, after = self.signed.partition("{body}")
+        return (
+            before.format(t=timestamp, id=ident).encode("utf-8")
+            + body
+            + after.format(t=timestamp, id=ident).encode("utf-8")
+        )
+
+    def sign(self, body: bytes, secret: str, *, timestamp: str = "", ident: str = "") -> str:
+        """The signature value this scheme expects (for the CLI's ``sign`` and for tests)."""
+        key = self._key(secret)
+        if key is None:
+            raise ValueError("secret is not valid for this scheme")
+        digest = hmac.new(key, self._signed_bytes(body, timestamp, ident), self.digest).digest()
+        sig = digest.hex() if self.encoding == "hex" else base64.b64encode(digest).decode("ascii")
+        if self.layout == "kv":
+            return f"t={timestamp},{self.version}={sig}"
+        if self.layout == "versioned":
+            return f"{self.version},{sig}"
+        return f"{self.prefix}{sig}"
