@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
+
+from webhook_translator.dlq_attributes import FailureAttributes, QueuedAttributes
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -59,23 +61,23 @@ class DeadLetter:
 
     @classmethod
     def from_message(cls, message: MessageTypeDef) -> DeadLetter:
-        attrs = message.get("MessageAttributes") or {}
+        failure = FailureAttributes.from_sqs(message.get("MessageAttributes") or {})
         body = message.get("Body", "")
         envelope = _envelope_ids(body)
-        failed_at = _parse_time(_text(attrs, "failed_at"))
+        failed_at = failure.failed_at
         if failed_at is None:
             sent = (message.get("Attributes") or {}).get("SentTimestamp")
             if sent and sent.isdigit():
                 failed_at = datetime.fromtimestamp(int(sent) / 1000, UTC)
         return cls(
             message_id=message["MessageId"],
-            source=_text(attrs, "source") or envelope.get("source") or "-",
-            webhook_id=_text(attrs, "webhook_id") or envelope.get("webhook_id") or "-",
-            event_type=_text(attrs, "event_type") or "-",
-            reason=_text(attrs, "failure_reason") or RECEIVE_LIMIT,
-            detail=_text(attrs, "failure_detail"),
-            attempts=_int(_text(attrs, "attempts")),
-            ours_status=_int(_text(attrs, "ours_status")),
+            source=failure.source or envelope.get("source") or "-",
+            webhook_id=failure.webhook_id or envelope.get("webhook_id") or "-",
+            event_type=failure.event_type or "-",
+            reason=failure.reason or RECEIVE_LIMIT,
+            detail=failure.detail,
+            attempts=failure.attempts,
+            ours_status=failure.ours_status,
             failed_at=failed_at,
             receipt_handle=message["ReceiptHandle"],
             body=body,
@@ -105,11 +107,7 @@ class DeadLetter:
 
     def redrive_attributes(self) -> dict[str, MessageAttributeValueTypeDef]:
         """The attributes the receiver gives a queued webhook (the forwarder reads nothing else)."""
-        out: dict[str, MessageAttributeValueTypeDef] = {}
-        for name, value in (("source", self.source), ("webhook_id", self.webhook_id)):
-            if value and value != "-":
-                out[name] = {"DataType": "String", "StringValue": value}
-        return out
+        return QueuedAttributes(source=self.source, webhook_id=self.webhook_id).to_sqs()
 
 
 @dataclass
@@ -121,29 +119,6 @@ class RedriveResult:
     failed: list[tuple[DeadLetter, str]] = field(default_factory=list)
     #: messages sent back whose DLQ copy could not be deleted (they are on both queues; distinctIds dedupe)
     not_deleted: list[DeadLetter] = field(default_factory=list)
-
-
-def _text(attrs: Mapping[str, Any], name: str) -> str | None:
-    value = attrs.get(name)
-    text = value.get("StringValue") if value is not None else None
-    return text if text and text != "-" else None
-
-
-def _int(text: str | None) -> int | None:
-    try:
-        return int(text) if text is not None else None
-    except ValueError:
-        return None
-
-
-def _parse_time(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _envelope_ids(body: str) -> dict[str, str]:

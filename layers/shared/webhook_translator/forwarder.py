@@ -31,6 +31,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from webhook_translator.aws import sqs_client
 from webhook_translator.config import Settings, settings
+from webhook_translator.dlq_attributes import ATTRIBUTE_LIMIT, UNKNOWN, FailureAttributes, QueuedAttributes, printable
 from webhook_translator.envelope import Envelope
 from webhook_translator.errors import (
     ConfigurationError,
@@ -57,8 +58,6 @@ MAX_VISIBILITY = 43_200
 RETENTION_MARGIN = 600
 #: time kept back at the end of an invocation (the DLQ send, the response)
 TIME_MARGIN_MS = 2_000
-#: SQS message attribute values: printable, bounded
-ATTRIBUTE_LIMIT = 256
 
 
 @dataclass(frozen=True)
@@ -131,8 +130,8 @@ class Forwarder:
 
     def process(self, record: SQSRecord) -> Outcome:
         attempts = int(record.attributes.approximate_receive_count or 1)
-        source_name = _attribute(record, "source")
-        webhook_id = _attribute(record, "webhook_id")
+        queued = QueuedAttributes.from_sqs(record.raw_event.get("messageAttributes") or {})
+        source_name, webhook_id = queued.source or UNKNOWN, queued.webhook_id or UNKNOWN
         event_type = "-"
         try:
             envelope = Envelope.from_message(record.body)
@@ -170,7 +169,7 @@ class Forwarder:
             retry = RetryableDeliveryError(exc.message, delay=delay, reason="configuration")
             return self._retry(record, source_name, webhook_id, event_type, retry, attempts)
         except Exception as exc:  # a bug outside the mapper: never fail the whole batch, never log the message text
-            logger.error("unexpected error", extra={"source": _printable(source_name), "error": type(exc).__name__})
+            logger.error("unexpected error", extra={"source": printable(source_name), "error": type(exc).__name__})
             delay = self._client.retry_delay(attempts, None)
             retry = RetryableDeliveryError(
                 f"internal error ({type(exc).__name__})", delay=delay, reason="internal_error"
@@ -229,30 +228,24 @@ class Forwarder:
         attempts: int,
     ) -> Outcome:
         reason = exc.reason
-        attributes = {
-            "source": source,
-            "webhook_id": webhook_id,
-            "event_type": event_type,
-            "failure_reason": reason,
-            "failure_detail": redact(exc.message, 256),
-            "attempts": str(attempts),
-            "failed_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        }
-        status = getattr(exc, "status", None)
-        if status is not None:
-            attributes["ours_status"] = str(status)
+        attributes = FailureAttributes(
+            source=source,
+            webhook_id=webhook_id,
+            event_type=event_type,
+            reason=reason,
+            detail=redact(exc.message, ATTRIBUTE_LIMIT),
+            attempts=attempts,
+            ours_status=getattr(exc, "status", None),
+            failed_at=datetime.now(UTC),
+        )
         try:
             self.sqs.send_message(
-                QueueUrl=str(self._config.dlq_url),
-                MessageBody=record.body,
-                MessageAttributes={
-                    k: {"DataType": "String", "StringValue": _printable(v)} for k, v in attributes.items()
-                },
+                QueueUrl=str(self._config.dlq_url), MessageBody=record.body, MessageAttributes=attributes.to_sqs()
             )
         except Exception as err:  # the DLQ is unreachable: keep the message on the queue instead
             logger.error(
                 "could not dead-letter; leaving the message on the queue",
-                extra={"source": _printable(source), "webhook_id": _printable(webhook_id), "error": type(err).__name__},
+                extra={"source": printable(source), "webhook_id": printable(webhook_id), "error": type(err).__name__},
             )
             return Outcome("retry", source, webhook_id, event_type, reason=reason)
         return Outcome("dead_lettered", source, webhook_id, event_type, reason=reason)
@@ -261,9 +254,9 @@ class Forwarder:
 def _report(outcome: Outcome) -> None:
     """One log line and the metrics for one record's outcome (called from the handler's thread)."""
     extra = {
-        "source": _printable(outcome.source),
-        "webhook_id": _printable(outcome.webhook_id),
-        "event_type": _printable(outcome.event_type),
+        "source": printable(outcome.source),
+        "webhook_id": printable(outcome.webhook_id),
+        "event_type": printable(outcome.event_type),
         "outcome": outcome.status,
     }
     if outcome.reason:
@@ -281,17 +274,6 @@ def _report(outcome: Outcome) -> None:
     metrics.add_metric(name=names[outcome.status], unit=MetricUnit.Count, value=1)
     if outcome.events:
         metrics.add_metric(name="EventsDelivered", unit=MetricUnit.Count, value=outcome.events)
-
-
-def _printable(value: str | None, limit: int = ATTRIBUTE_LIMIT) -> str:
-    """A value safe for an SQS attribute or a log field: printable characters only, bounded."""
-    text = "".join(ch if ch.isprintable() else "?" for ch in (value or "-")[:limit])
-    return text or "-"
-
-
-def _attribute(record: SQSRecord, name: str) -> str:
-    attribute = (record.raw_event.get("messageAttributes") or {}).get(name) or {}
-    return str(attribute.get("stringValue") or "-")
 
 
 @lru_cache(maxsize=1)

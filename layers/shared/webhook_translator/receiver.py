@@ -31,6 +31,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from webhook_translator.aws import sqs_client
 from webhook_translator.config import Settings, settings
+from webhook_translator.dlq_attributes import QueuedAttributes
 from webhook_translator.envelope import Envelope
 from webhook_translator.errors import (
     BadRequest,
@@ -182,10 +183,7 @@ class Receiver:
             self.sqs.send_message(
                 QueueUrl=str(self._config.queue_url),
                 MessageBody=message,
-                MessageAttributes={
-                    "source": {"DataType": "String", "StringValue": envelope.source},
-                    "webhook_id": {"DataType": "String", "StringValue": envelope.webhook_id},
-                },
+                MessageAttributes=QueuedAttributes(source=envelope.source, webhook_id=envelope.webhook_id).to_sqs(),
             )
         except Exception as exc:  # any botocore/network failure: the provider must retry
             logger.error("queue unavailable", extra={"source": envelope.source, "error": type(exc).__name__})
