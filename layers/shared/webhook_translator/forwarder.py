@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from webhook_translator import log_events
 from webhook_translator.aws import sqs_client
 from webhook_translator.config import Settings, settings
 from webhook_translator.dlq_attributes import ATTRIBUTE_LIMIT, UNKNOWN, FailureAttributes, QueuedAttributes, printable
@@ -169,7 +170,9 @@ class Forwarder:
             retry = RetryableDeliveryError(exc.message, delay=delay, reason="configuration")
             return self._retry(record, source_name, webhook_id, event_type, retry, attempts)
         except Exception as exc:  # a bug outside the mapper: never fail the whole batch, never log the message text
-            logger.error("unexpected error", extra={"source": printable(source_name), "error": type(exc).__name__})
+            logger.error(
+                log_events.FORWARDER_FAILED, extra={"source": printable(source_name), "error": type(exc).__name__}
+            )
             delay = self._client.retry_delay(attempts, None)
             retry = RetryableDeliveryError(
                 f"internal error ({type(exc).__name__})", delay=delay, reason="internal_error"
@@ -216,7 +219,7 @@ class Forwarder:
                 VisibilityTimeout=max(0, int(delay)),
             )
         except Exception as exc:  # the queue's own visibility timeout applies instead
-            logger.warning("could not set the retry delay", extra={"error": type(exc).__name__})
+            logger.warning(log_events.RETRY_DELAY_NOT_SET, extra={"error": type(exc).__name__})
 
     def _dead_letter(
         self,
@@ -244,7 +247,7 @@ class Forwarder:
             )
         except Exception as err:  # the DLQ is unreachable: keep the message on the queue instead
             logger.error(
-                "could not dead-letter; leaving the message on the queue",
+                log_events.DEAD_LETTER_FAILED,
                 extra={"source": printable(source), "webhook_id": printable(webhook_id), "error": type(err).__name__},
             )
             return Outcome("retry", source, webhook_id, event_type, reason=reason)
@@ -261,14 +264,15 @@ def _report(outcome: Outcome) -> None:
     }
     if outcome.reason:
         extra["reason"] = outcome.reason
+    name = log_events.OUTCOMES[outcome.status]
     if outcome.status == "dead_lettered":
-        logger.warning("webhook dead-lettered", extra=extra)
+        logger.warning(name, extra=extra)
     elif outcome.status == "retry":
-        logger.info("webhook will be retried", extra={**extra, "delay": round(outcome.delay, 1)})
+        logger.info(name, extra={**extra, "delay": round(outcome.delay, 1)})
     elif outcome.status == "delivered":
-        logger.info("webhook delivered", extra={**extra, "events": outcome.events})
+        logger.info(name, extra={**extra, "events": outcome.events})
     else:
-        logger.info(f"webhook {outcome.status}", extra=extra)
+        logger.info(name, extra=extra)
     names = {"delivered": "WebhooksDelivered", "skipped": "WebhooksSkipped"}
     names |= {"dead_lettered": "WebhooksDeadLettered", "retry": "WebhooksRetried"}
     metrics.add_metric(name=names[outcome.status], unit=MetricUnit.Count, value=1)

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from webhook_translator import log_events
 from webhook_translator.aws import sqs_client
 from webhook_translator.config import Settings, settings
 from webhook_translator.dlq_attributes import QueuedAttributes
@@ -123,17 +124,21 @@ class Receiver:
             # the detail (secret name, what is wrong with it) is for operators, not for callers
             answer = Answer(exc.status, {"error": "the receiver is not configured for this source yet; retry later"})
             logger.error(
-                "webhook refused", extra={"source": source_name[:64], "reason": exc.reason, "detail": exc.message}
+                log_events.WEBHOOK_REFUSED,
+                extra={"source": source_name[:64], "reason": exc.reason, "detail": exc.message},
             )
             metrics.add_metric(name=f"Rejected{exc.status}", unit=MetricUnit.Count, value=1)
         except WebhookRejected as exc:
             answer = Answer(exc.status, {"error": exc.message})
             log = logger.warning if exc.status >= 500 else logger.info
-            log("webhook refused", extra={"source": source_name[:64], "status": exc.status, "reason": exc.reason})
+            log(
+                log_events.WEBHOOK_REFUSED,
+                extra={"source": source_name[:64], "status": exc.status, "reason": exc.reason},
+            )
             metrics.add_metric(name=f"Rejected{exc.status}", unit=MetricUnit.Count, value=1)
         except Exception as exc:  # a bug: answer in DESIGN's shape, log the type only (messages may hold input)
             answer = Answer(500, {"error": "internal error; retry later"})
-            logger.error("receiver failed", extra={"source": source_name[:64], "error": type(exc).__name__})
+            logger.error(log_events.RECEIVER_FAILED, extra={"source": source_name[:64], "error": type(exc).__name__})
             metrics.add_metric(name="Rejected500", unit=MetricUnit.Count, value=1)
         return answer.to_apigw()
 
@@ -160,7 +165,7 @@ class Receiver:
 
         challenge = source.handshake(request)
         if challenge is not None:
-            logger.info("handshake answered", extra={"source": source.name})
+            logger.info(log_events.HANDSHAKE_ANSWERED, extra={"source": source.name})
             return Answer(200, challenge)
 
         webhook_id = source.webhook_id(request) or f"sha256:{body_hash(request.body)[:40]}"
@@ -174,7 +179,7 @@ class Receiver:
         )
         message = envelope.to_message()
         self._enqueue(envelope, message)
-        logger.info("webhook queued", extra={"source": source.name, "webhook_id": webhook_id})
+        logger.info(log_events.WEBHOOK_QUEUED, extra={"source": source.name, "webhook_id": webhook_id})
         metrics.add_metric(name="WebhooksQueued", unit=MetricUnit.Count, value=1)
         return Answer(200, {"received": True, "id": webhook_id})
 
@@ -186,7 +191,7 @@ class Receiver:
                 MessageAttributes=QueuedAttributes(source=envelope.source, webhook_id=envelope.webhook_id).to_sqs(),
             )
         except Exception as exc:  # any botocore/network failure: the provider must retry
-            logger.error("queue unavailable", extra={"source": envelope.source, "error": type(exc).__name__})
+            logger.error(log_events.QUEUE_UNAVAILABLE, extra={"source": envelope.source, "error": type(exc).__name__})
             raise QueueUnavailable("could not queue the webhook; retry later") from None
 
 

@@ -1,7 +1,7 @@
 """What ``serve`` prints: one readable line per webhook and per call to the local Ours.
 
-The pipeline's own records (Powertools' logger: "webhook queued", "webhook
-delivered"…) are turned into lines such as::
+The pipeline's own records (Powertools' logger; their names are the constants of
+:mod:`webhook_translator.log_events`) are turned into lines such as::
 
     12:00:01  stripe evt_123 → queued
     12:00:02  stripe evt_123 checkout.session.completed → delivered (1 event)
@@ -17,6 +17,8 @@ import sys
 import threading
 import time
 from typing import Any, Final, TextIO
+
+from webhook_translator import log_events
 
 __all__ = ["Console", "PipelineLogHandler"]
 
@@ -66,7 +68,7 @@ class PipelineLogHandler(logging.Handler):
     #: extra fields that are safe to show for a warning or error nobody formats specially
     SAFE_FIELDS: Final = ("source", "webhook_id", "event_type", "status", "reason", "error", "path")
     #: records covered by another line (the outcome line, or the local Ours's own echo)
-    QUIET: Final = frozenset({"Ours answered", "Ours timed out", "Ours unreachable"})
+    QUIET: Final = frozenset({log_events.OURS_ANSWERED, log_events.OURS_TIMED_OUT, log_events.OURS_UNREACHABLE})
 
     def __init__(self, console: Console) -> None:
         super().__init__(level=logging.INFO)
@@ -87,23 +89,23 @@ class PipelineLogHandler(logging.Handler):
         who = f"{source} {webhook_id}"
         what = f"{who} {event_type}" if event_type != "-" else who
         reason = _get(record, "reason", "")
-        if message == "webhook queued":
+        if message == log_events.WEBHOOK_QUEUED:
             return f"{who} {ARROW} queued"
-        if message == "webhook delivered":
+        if message == log_events.WEBHOOK_DELIVERED:
             events = record.__dict__.get("events")
             count = f" ({_plural(events, 'event')})" if isinstance(events, int) else ""
             return f"{what} {ARROW} delivered{count}"
-        if message == "webhook skipped":
+        if message == log_events.WEBHOOK_SKIPPED:
             return f"{what} {ARROW} skipped ({reason or 'ignored'}): nothing sent to Ours"
-        if message == "webhook dead-lettered":
+        if message == log_events.WEBHOOK_DEAD_LETTERED:
             return f"{what} {ARROW} dead-lettered ({reason or 'unknown'})"
-        if message == "webhook will be retried":
+        if message == log_events.WEBHOOK_RETRIED:
             delay = record.__dict__.get("delay")
             after = f" in {delay:g} s" if isinstance(delay, int | float) else ""
             return f"{what} {ARROW} will be retried{after} ({reason or 'retryable'})"
-        if message == "webhook refused":
+        if message == log_events.WEBHOOK_REFUSED:
             return f"{source} {ARROW} refused {_get(record, 'status')} ({reason or 'rejected'})"
-        if message == "handshake answered":
+        if message == log_events.HANDSHAKE_ANSWERED:
             return f"{source} {ARROW} handshake answered"
         if record.levelno < logging.WARNING or message in self.QUIET:
             return None

@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from webhook_translator import __version__
+from webhook_translator import __version__, log_events
 from webhook_translator.errors import ConfigurationError, PermanentDeliveryError, RetryableDeliveryError
 from webhook_translator.observability import logger
 from webhook_translator.ours.backoff import MAX_RETRY_AFTER, Backoff
@@ -195,14 +195,14 @@ class OursClient:
             content = response.content
         except requests.Timeout as exc:
             what = "connect" if isinstance(exc, requests.ConnectTimeout) else "answer"
-            logger.warning("Ours timed out", extra={**log, "path": path, "error": type(exc).__name__})
+            logger.warning(log_events.OURS_TIMED_OUT, extra={**log, "path": path, "error": type(exc).__name__})
             raise RetryableDeliveryError(
                 f"Ours did not {what} in time ({type(exc).__name__})",
                 delay=self.retry_delay(attempt, None),
                 reason="ours_unavailable",
             ) from None
         except requests.RequestException as exc:
-            logger.warning("Ours unreachable", extra={**log, "path": path, "error": type(exc).__name__})
+            logger.warning(log_events.OURS_UNREACHABLE, extra={**log, "path": path, "error": type(exc).__name__})
             raise RetryableDeliveryError(
                 f"Ours could not be reached ({type(exc).__name__})",
                 delay=self.retry_delay(attempt, None),
@@ -211,7 +211,7 @@ class OursClient:
         elapsed_ms = round((time.monotonic() - started) * 1000, 1)
         status = response.status_code
         level = logger.debug if 200 <= status < 300 else logger.warning
-        level("Ours answered", extra={**log, "path": path, "status": status, "duration_ms": elapsed_ms})
+        level(log_events.OURS_ANSWERED, extra={**log, "path": path, "status": status, "duration_ms": elapsed_ms})
         text = content[:MAX_ERROR_BYTES].decode("utf-8", errors="replace") if status >= 300 else ""
         parsed: Any = None
         if content.lstrip()[:1] == b"{":
