@@ -24,6 +24,11 @@ variable                   meaning                                              
 
 (*) each function needs the queue URLs it uses.
 
+Logging, metrics and tracing (:class:`Telemetry`, read apart from :class:`Settings` so that a
+misconfigured function still logs why): ``POWERTOOLS_SERVICE_NAME`` (``webhook-translator``),
+``POWERTOOLS_METRICS_NAMESPACE`` (``WebhookTranslator``), ``POWERTOOLS_TRACE_DISABLED``
+(tracing only when explicitly ``false``/``0``). Powertools reads its other variables itself.
+
 The Ours client reads no proxy, ``.netrc`` or CA-bundle variables (its session has
 ``trust_env`` off: no per-call environment scan); Ours is reached directly.
 
@@ -45,6 +50,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -122,3 +128,27 @@ class Settings(BaseModel):
 def settings() -> Settings:
     """The process's settings, read from the environment once."""
     return Settings.from_env()
+
+
+@dataclass(frozen=True)
+class Telemetry:
+    """The names logs and metrics go under, and whether tracing is on (no validation: never fails)."""
+
+    service: str = "webhook-translator"
+    namespace: str = "WebhookTranslator"
+    tracing: bool = False
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Telemetry:
+        env = os.environ if environ is None else environ
+        return cls(
+            service=env.get("POWERTOOLS_SERVICE_NAME", cls.service),
+            namespace=env.get("POWERTOOLS_METRICS_NAMESPACE", cls.namespace),
+            tracing=env.get("POWERTOOLS_TRACE_DISABLED", "true").lower() in ("false", "0"),
+        )
+
+
+@lru_cache(maxsize=1)
+def telemetry() -> Telemetry:
+    """The process's telemetry names, read from the environment once."""
+    return Telemetry.from_env()

@@ -11,14 +11,15 @@ name, a phone number, a token, a signing secret or a signature.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 from aws_lambda_powertools import Logger, Metrics
 
-SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "webhook-translator")
-NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "WebhookTranslator")
+from webhook_translator.config import Telemetry, telemetry
+
+SERVICE = telemetry().service
+NAMESPACE = telemetry().namespace
 
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
@@ -27,7 +28,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def tracing_enabled() -> bool:
-    return os.environ.get("POWERTOOLS_TRACE_DISABLED", "true").lower() in ("false", "0")
+    """Read when a handler is decorated (not cached: a test or ``serve`` may set it first)."""
+    return Telemetry.from_env().tracing
 
 
 def trace_handler(handler: F) -> F:
