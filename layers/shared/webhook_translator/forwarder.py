@@ -41,15 +41,14 @@ from webhook_translator.errors import (
     RetryableDeliveryError,
     TranslatorError,
     UnknownSource,
-    WebhookRejected,
 )
 from webhook_translator.observability import logger, metrics
 from webhook_translator.ours.client import OursClient, default_session
 from webhook_translator.redact import redact
 from webhook_translator.secrets import store_from_settings
 from webhook_translator.sources.base import Source
-from webhook_translator.sources.context import MapContext
 from webhook_translator.sources.registry import REGISTRY, check_config
+from webhook_translator.translation import translate
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -137,23 +136,13 @@ class Forwarder:
         try:
             envelope = Envelope.from_message(record.body)
             source_name, webhook_id = envelope.source, envelope.webhook_id
-            source = self._registry.get(envelope.source)
-            if source is None:
-                raise UnknownSource(f"no source named {envelope.source[:64]!r} is registered", reason="unknown_source")
-            ctx = MapContext(
-                source=source,
+            source, result = translate(
+                envelope,
+                self._config.translator_config,
+                registry=self._registry,
                 now_ms=int(self._clock() * 1000),
-                config=self._config.translator_config.source(source.name),
                 stale_policy=self._config.stale_event_policy,
             )
-            try:
-                result = source.map(envelope, ctx)
-            except WebhookRejected as exc:  # a receiver-side check reused by a mapper: the payload is at fault
-                raise MappingError(exc.message) from exc
-            except TranslatorError:
-                raise
-            except Exception as exc:  # a mapper bug: retrying cannot help; keep it for a redrive after the fix
-                raise MappingError(f"mapper failed ({type(exc).__name__})", reason="mapper_error") from exc
             event_type = result.event_type
             if result.skipped is not None:
                 return Outcome("skipped", source_name, webhook_id, event_type, reason=result.skipped)

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from aws_lambda_powertools.metrics import MetricUnit
 
 from webhook_translator import log_events
+from webhook_translator.admission import Handshake, admit
 from webhook_translator.aws import sqs_client
 from webhook_translator.config import Settings, settings
 from webhook_translator.dlq_attributes import QueuedAttributes
@@ -37,19 +38,14 @@ from webhook_translator.envelope import Envelope
 from webhook_translator.errors import (
     BadRequest,
     ConfigurationError,
-    MethodNotAllowed,
-    NotFound,
-    PayloadTooLarge,
     QueueUnavailable,
-    UnknownSource,
-    UnsupportedMediaType,
     WebhookRejected,
 )
 from webhook_translator.observability import logger, metrics
 from webhook_translator.secrets import store_from_settings
 from webhook_translator.sources.base import Source
 from webhook_translator.sources.registry import REGISTRY
-from webhook_translator.sources.request import InboundRequest, body_hash
+from webhook_translator.sources.request import InboundRequest
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -119,7 +115,7 @@ class Receiver:
         source_name = "-"
         try:
             method, source_name, request = request_from_apigw(event, self._clock())
-            answer = self._receive(method, source_name, request)
+            answer = self._receive(method, request)
         except ConfigurationError as exc:
             # the detail (secret name, what is wrong with it) is for operators, not for callers
             answer = Answer(exc.status, {"error": "the receiver is not configured for this source yet; retry later"})
@@ -142,46 +138,22 @@ class Receiver:
             metrics.add_metric(name="Rejected500", unit=MetricUnit.Count, value=1)
         return answer.to_apigw()
 
-    def _receive(self, method: str, source_name: str, request: InboundRequest) -> Answer:
-        if not source_name:
-            raise NotFound("no source in the path: POST /webhooks/{source}")
-        source = self._registry.get(source_name)
-        if source is None:
-            raise UnknownSource(f"unknown source {source_name[:64]!r}; known: {', '.join(sorted(self._registry))}")
-        if method != "POST":
-            raise MethodNotAllowed(f"{method} is not allowed: send POST")
-        if len(request.body) > self._config.max_body_bytes:
-            raise PayloadTooLarge(f"body is {len(request.body)} bytes; the limit is {self._config.max_body_bytes}")
-        if not request.content_type:
-            raise BadRequest("missing Content-Type header")
-        if request.content_type not in source.content_types:
-            raise UnsupportedMediaType(
-                f"{source.name} sends {', '.join(source.content_types)}, not {request.content_type[:80]}"
-            )
-        secrets = self._secrets.signing_secrets(source.name)
-        if not secrets:
-            raise ConfigurationError(f"no signing secret configured for source {source.name!r}")
-        source.verify(request, secrets)
-
-        challenge = source.handshake(request)
-        if challenge is not None:
-            logger.info(log_events.HANDSHAKE_ANSWERED, extra={"source": source.name})
-            return Answer(200, challenge)
-
-        webhook_id = source.webhook_id(request) or f"sha256:{body_hash(request.body)[:40]}"
-        envelope = Envelope.wrap(
-            source=source.name,
-            webhook_id=webhook_id,
-            received_at=request.received_at,
-            content_type=request.header("content-type") or "",
-            body=request.body,
-            headers={h: v for h in source.forwarded_headers if (v := request.header(h)) is not None},
+    def _receive(self, method: str, request: InboundRequest) -> Answer:
+        admitted = admit(
+            request,
+            registry=self._registry,
+            max_body_bytes=self._config.max_body_bytes,
+            secrets_for=self._secrets.signing_secrets,
+            method=method,
         )
-        message = envelope.to_message()
-        self._enqueue(envelope, message)
-        logger.info(log_events.WEBHOOK_QUEUED, extra={"source": source.name, "webhook_id": webhook_id})
+        if isinstance(admitted, Handshake):
+            logger.info(log_events.HANDSHAKE_ANSWERED, extra={"source": admitted.source.name})
+            return Answer(200, admitted.answer)
+        envelope = admitted.envelope
+        self._enqueue(envelope, admitted.message)
+        logger.info(log_events.WEBHOOK_QUEUED, extra={"source": envelope.source, "webhook_id": envelope.webhook_id})
         metrics.add_metric(name="WebhooksQueued", unit=MetricUnit.Count, value=1)
-        return Answer(200, {"received": True, "id": webhook_id})
+        return Answer(200, {"received": True, "id": envelope.webhook_id})
 
     def _enqueue(self, envelope: Envelope, message: str) -> None:
         try:

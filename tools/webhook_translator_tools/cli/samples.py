@@ -16,11 +16,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from webhook_translator.envelope import Envelope
-from webhook_translator.errors import TranslatorError, WebhookRejected
+from webhook_translator.admission import Admitted, Handshake, admit
+from webhook_translator.config import Settings
+from webhook_translator.errors import (
+    BadRequest,
+    PayloadTooLarge,
+    TranslatorError,
+    UnsupportedMediaType,
+    WebhookRejected,
+)
 from webhook_translator.sources.base import Source
-from webhook_translator.sources.context import MapContext
-from webhook_translator.sources.request import InboundRequest, body_hash
+from webhook_translator.sources.request import InboundRequest
+from webhook_translator.translation import translate as translate_envelope
 from webhook_translator_tools.cli.common import (
     CliError,
     dev_document,
@@ -82,6 +89,34 @@ def _sign(source: Source, body: bytes, secret: str, *, now: float, webhook_id: s
 # --- translate -----------------------------------------------------------------------------------
 
 
+def _admit(request: InboundRequest, config: Settings) -> Admitted | Handshake:
+    """The receiver's admission, signature check left out; its refusals said as the CLI's one line."""
+    source = find_source(request.source)
+    try:
+        return admit(request, registry={source.name: source}, max_body_bytes=config.max_body_bytes, secrets_for=None)
+    except WebhookRejected as exc:
+        if isinstance(exc, UnsupportedMediaType) or (isinstance(exc, BadRequest) and not request.content_type):
+            message = (
+                f"{source.name} sends {', '.join(source.content_types)}, "
+                f"not {request.content_type or 'no content type'}: pass --header 'Content-Type: ...'"
+            )
+        elif isinstance(exc, PayloadTooLarge) and len(request.body) > config.max_body_bytes:
+            message = f"the body is {len(request.body)} bytes; the receiver takes at most {config.max_body_bytes}"
+        else:
+            message = f"the receiver would refuse this webhook ({exc.status} {exc.reason}): {exc.message}"
+        raise CliError(message) from None
+
+
+def _failure(exc: TranslatorError) -> str:
+    """``reason: message`` of a translation failure, naming what the mapper itself raised."""
+    cause = exc.__cause__
+    if isinstance(cause, WebhookRejected):
+        return f"{cause.reason}: {cause.message}"
+    if exc.reason == "mapper_error" and cause is not None and not isinstance(cause, TranslatorError):
+        return f"mapper_error: the mapper raised {type(cause).__name__}"
+    return f"{exc.reason}: {exc.message}"
+
+
 def translate(args: argparse.Namespace) -> int:
     source = find_source(args.source)
     now = time.time()
@@ -92,55 +127,32 @@ def translate(args: argparse.Namespace) -> int:
         headers[name] = value
     headers.setdefault("content-type", webhook.content_type or source.content_types[0])
     config = env_settings()
-    received_at = datetime.fromtimestamp(now, UTC)
     request = InboundRequest(
         source=source.name,
         body=webhook.body,
         headers=headers,
         url=f"https://localhost/webhooks/{source.name}",
-        received_at=received_at,
+        received_at=datetime.fromtimestamp(now, UTC),
     )
-    if request.content_type not in source.content_types:
-        raise CliError(
-            f"{source.name} sends {', '.join(source.content_types)}, not {request.content_type or 'no content type'}"
-            ": pass --header 'Content-Type: ...'"
+    admitted = _admit(request, config)
+    if isinstance(admitted, Handshake):
+        print("[]")
+        print(
+            f"{source.name}: a URL-verification handshake; the receiver answers it, nothing goes to Ours",
+            file=sys.stderr,
         )
-    if len(webhook.body) > config.max_body_bytes:
-        raise CliError(f"the body is {len(webhook.body)} bytes; the receiver takes at most {config.max_body_bytes}")
+        return 0
+    webhook_id = admitted.envelope.webhook_id
     try:
-        if source.handshake(request) is not None:
-            print("[]")
-            print(
-                f"{source.name}: a URL-verification handshake; the receiver answers it, nothing goes to Ours",
-                file=sys.stderr,
-            )
-            return 0
-        webhook_id = source.webhook_id(request) or f"sha256:{body_hash(request.body)[:40]}"
-        envelope = Envelope.wrap(
-            source=source.name,
-            webhook_id=webhook_id,
-            received_at=received_at,
-            content_type=request.header("content-type") or "",
-            body=request.body,
-            headers={h: v for h in source.forwarded_headers if (v := request.header(h)) is not None},
+        _, result = translate_envelope(
+            admitted.envelope,
+            config.translator_config,
+            registry={source.name: source},
+            now_ms=int(now * 1000),
+            stale_policy=config.stale_event_policy,
         )
-        envelope.to_message()
-    except WebhookRejected as exc:
-        raise CliError(f"the receiver would refuse this webhook ({exc.status} {exc.reason}): {exc.message}") from None
-    ctx = MapContext(
-        source=source,
-        now_ms=int(now * 1000),
-        config=config.translator_config.source(source.name),
-        stale_policy=config.stale_event_policy,
-    )
-    try:
-        result = source.map(envelope, ctx)
     except TranslatorError as exc:
-        raise CliError(f"cannot translate {source.name} {webhook_id}: {exc.reason}: {exc.message}") from None
-    except Exception as exc:  # a mapper bug: the forwarder dead-letters these as mapper_error
-        raise CliError(
-            f"cannot translate {source.name} {webhook_id}: mapper_error: the mapper raised {type(exc).__name__}"
-        ) from None
+        raise CliError(f"cannot translate {source.name} {webhook_id}: {_failure(exc)}") from None
     bodies: list[dict[str, Any]] = [{"token": MASK, **event.to_ours()} for event in result.events]
     print(json.dumps(bodies, indent=2, ensure_ascii=False))
     if result.skipped is not None:

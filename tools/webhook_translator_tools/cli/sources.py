@@ -7,8 +7,8 @@ from collections.abc import Mapping
 
 from webhook_translator.config import TranslatorConfig
 from webhook_translator.sources.base import Source
-from webhook_translator.sources.context import MapContext
 from webhook_translator.sources.registry import REGISTRY
+from webhook_translator.translation import map_context
 from webhook_translator_tools.cli.common import env_settings
 
 __all__ = ["allowlist_names", "register", "source_rows"]
@@ -24,7 +24,7 @@ def source_rows(registry: Mapping[str, Source], config: TranslatorConfig) -> lis
     rows: list[tuple[str, str, str]] = []
     for name in sorted(registry):
         source = registry[name]
-        ctx = MapContext(source=source, now_ms=0, config=config.source(name))
+        ctx = map_context(source, config, now_ms=0)
         types = [t for t in source.events if t != ANY]
         if ANY in source.events or not source.events:
             # a generic source: the payload names its own events; configured renames are known names too

@@ -1,0 +1,112 @@
+"""The receiver's decision, without side effects: is this request a webhook we queue?
+
+:func:`admit` takes one request and returns what the receiver does with it — a
+:class:`Handshake` to answer, or an :class:`Admitted` webhook (its envelope and the
+queue message) — or raises the typed refusal (:class:`~webhook_translator.errors.WebhookRejected`)
+the receiver turns into a status. It sends nothing and logs nothing; the receiver
+(`receiver.py`) and the CLI's ``translate`` both call it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from webhook_translator.envelope import Envelope
+from webhook_translator.errors import (
+    BadRequest,
+    ConfigurationError,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    UnknownSource,
+    UnsupportedMediaType,
+)
+from webhook_translator.sources.base import Source
+from webhook_translator.sources.request import InboundRequest, body_hash
+
+#: a source's signing secrets by source name (the secret document); None: do not verify (a dry run)
+SecretsFor = Callable[[str], Sequence[str]]
+
+
+@dataclass(frozen=True)
+class Handshake:
+    """A URL-verification challenge: answered with ``answer``, nothing queued."""
+
+    source: Source
+    answer: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Admitted:
+    """A genuine webhook, ready for the queue."""
+
+    source: Source
+    envelope: Envelope
+    #: the queue message body (the envelope serialised; :class:`PayloadTooLarge` if it cannot fit)
+    message: str
+
+
+def find_source(name: str, registry: Mapping[str, Source]) -> Source:
+    """The registered source for a path segment; :class:`NotFound` / :class:`UnknownSource` otherwise."""
+    if not name:
+        raise NotFound("no source in the path: POST /webhooks/{source}")
+    source = registry.get(name)
+    if source is None:
+        raise UnknownSource(f"unknown source {name[:64]!r}; known: {', '.join(sorted(registry))}")
+    return source
+
+
+def check_request(source: Source, request: InboundRequest, *, method: str, max_body_bytes: int) -> None:
+    """The checks before any secret is read: the method, the size and the content type."""
+    if method != "POST":
+        raise MethodNotAllowed(f"{method} is not allowed: send POST")
+    if len(request.body) > max_body_bytes:
+        raise PayloadTooLarge(f"body is {len(request.body)} bytes; the limit is {max_body_bytes}")
+    if not request.content_type:
+        raise BadRequest("missing Content-Type header")
+    if request.content_type not in source.content_types:
+        raise UnsupportedMediaType(
+            f"{source.name} sends {', '.join(source.content_types)}, not {request.content_type[:80]}"
+        )
+
+
+def verify(source: Source, request: InboundRequest, secrets_for: SecretsFor) -> None:
+    secrets = list(secrets_for(source.name))
+    if not secrets:
+        raise ConfigurationError(f"no signing secret configured for source {source.name!r}")
+    source.verify(request, secrets)
+
+
+def wrap(source: Source, request: InboundRequest) -> Admitted:
+    """The envelope of a verified webhook: its id (the provider's, else the body's hash) and the headers kept."""
+    webhook_id = source.webhook_id(request) or f"sha256:{body_hash(request.body)[:40]}"
+    envelope = Envelope.wrap(
+        source=source.name,
+        webhook_id=webhook_id,
+        received_at=request.received_at,
+        content_type=request.header("content-type") or "",
+        body=request.body,
+        headers={h: v for h in source.forwarded_headers if (v := request.header(h)) is not None},
+    )
+    return Admitted(source, envelope, envelope.to_message())
+
+
+def admit(
+    request: InboundRequest,
+    *,
+    registry: Mapping[str, Source],
+    max_body_bytes: int,
+    secrets_for: SecretsFor | None,
+    method: str = "POST",
+) -> Admitted | Handshake:
+    """What the receiver does with ``request``, in the receiver's order; raises the typed refusal."""
+    source = find_source(request.source, registry)
+    check_request(source, request, method=method, max_body_bytes=max_body_bytes)
+    if secrets_for is not None:
+        verify(source, request, secrets_for)
+    challenge = source.handshake(request)
+    if challenge is not None:
+        return Handshake(source, challenge)
+    return wrap(source, request)

@@ -1,0 +1,53 @@
+"""The forwarder's decision, without side effects: what a queued webhook becomes in Ours.
+
+:func:`translate` takes an envelope and the configuration and returns the source's
+:class:`~webhook_translator.sources.context.MapResult` (0..n TrackEvents, or why it is
+skipped), or raises a :class:`~webhook_translator.errors.MappingError` (or
+:class:`~webhook_translator.errors.UnknownSource`) naming the permanent reason. It sends
+and logs nothing; the forwarder and the CLI's ``translate`` and ``sources`` use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Literal
+
+from webhook_translator.config import TranslatorConfig
+from webhook_translator.envelope import Envelope
+from webhook_translator.errors import MappingError, TranslatorError, UnknownSource, WebhookRejected
+from webhook_translator.sources.base import Source
+from webhook_translator.sources.context import MapContext, MapResult
+
+
+def map_context(
+    source: Source,
+    config: TranslatorConfig,
+    *,
+    now_ms: int,
+    stale_policy: Literal["dlq", "send_without_time"] = "dlq",
+) -> MapContext:
+    """The mapper's world for ``source``: the clock, its TRANSLATOR_CONFIG entry, the stale-event policy."""
+    return MapContext(source=source, now_ms=now_ms, config=config.source(source.name), stale_policy=stale_policy)
+
+
+def translate(
+    envelope: Envelope,
+    config: TranslatorConfig,
+    *,
+    registry: Mapping[str, Source],
+    now_ms: int,
+    stale_policy: Literal["dlq", "send_without_time"] = "dlq",
+) -> tuple[Source, MapResult]:
+    """Map one queued webhook; every failure is a permanent, typed reason (a retry cannot change it)."""
+    source = registry.get(envelope.source)
+    if source is None:
+        raise UnknownSource(f"no source named {envelope.source[:64]!r} is registered", reason="unknown_source")
+    ctx = map_context(source, config, now_ms=now_ms, stale_policy=stale_policy)
+    try:
+        return source, source.map(envelope, ctx)
+    except WebhookRejected as exc:  # a receiver-side check reused by a mapper: the payload is at fault
+        raise MappingError(exc.message) from exc
+    except TranslatorError:
+        raise
+    except Exception as exc:  # a mapper bug: retrying cannot help; keep it for a redrive after the fix
+        raise MappingError(f"mapper failed ({type(exc).__name__})", reason="mapper_error") from exc
