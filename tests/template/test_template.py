@@ -30,6 +30,8 @@ POWERTOOLS_ENV = {
     "POWERTOOLS_METRICS_NAMESPACE",
     "POWERTOOLS_LOG_LEVEL",
     "POWERTOOLS_TRACE_DISABLED",
+    # read by pydantic: no plugin entry-point scan at the first schema build (cold start)
+    "PYDANTIC_DISABLE_PLUGINS",
 }
 APP_ENV = {
     "receiver": {"QUEUE_URL", "SECRET_ID", "MAX_BODY_BYTES", "SECRET_MAX_AGE", "TRANSLATOR_CONFIG"},

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 class NoOptions(BaseModel):
     """A source without options: any key is a mistake."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 # --- the source ------------------------------------------------------------------------------------
