@@ -46,6 +46,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Final, Literal, NamedTuple
 from urllib.parse import urlsplit
 
+from webhook_translator_tools.local.threads import ServerThread
+
 __all__ = ["API_PREFIX", "Fault", "LocalOurs", "RecordedRequest", "validate_identify", "validate_track"]
 
 API_PREFIX: Final = "/api/v1"
@@ -554,7 +556,7 @@ class LocalOurs:
         self._deliveries: Counter[str] = Counter()
         self._faults: list[Fault] = []
         self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self._thread: ServerThread | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -565,9 +567,7 @@ class LocalOurs:
         server = _Server((self.host, self._requested_port), _Handler)
         server.ours = self
         self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.02}, name="local-ours", daemon=True
-        )
+        self._thread = ServerThread(server, "local-ours", poll_interval=0.02)
         self._thread.start()
         return self
 
@@ -576,10 +576,10 @@ class LocalOurs:
         if server is None:
             return
         self._stopping.set()  # wakes "slow" faults
-        server.shutdown()
-        server.server_close()
         if thread is not None:
-            thread.join(timeout=5)
+            thread.stop()
+        else:
+            server.server_close()
         self._server = self._thread = None
 
     def __enter__(self) -> LocalOurs:

@@ -34,6 +34,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Final, NamedTuple
 from urllib.parse import urlsplit
 
+from webhook_translator_tools.local.threads import ServerThread
+
 __all__ = ["DEV_API_KEY", "LocalPlatform", "PlatformFault", "PlatformRequest"]
 
 REST_PREFIX: Final = "/rest/v1"
@@ -170,7 +172,7 @@ class LocalPlatform:
         self._faults: list[PlatformFault] = []
         self._requests: list[PlatformRequest] = []
         self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self._thread: ServerThread | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -179,9 +181,7 @@ class LocalPlatform:
             server = _Server((self.host, self._requested_port), _Handler)
             server.platform = self
             self._server = server
-            self._thread = threading.Thread(
-                target=server.serve_forever, kwargs={"poll_interval": 0.02}, name="local-platform", daemon=True
-            )
+            self._thread = ServerThread(server, "local-platform", poll_interval=0.02)
             self._thread.start()
         return self
 
@@ -189,10 +189,10 @@ class LocalPlatform:
         server, thread = self._server, self._thread
         if server is None:
             return
-        server.shutdown()
-        server.server_close()
         if thread is not None:
-            thread.join(timeout=5)
+            thread.stop()
+        else:
+            server.server_close()
         self._server = self._thread = None
 
     def __enter__(self) -> LocalPlatform:
