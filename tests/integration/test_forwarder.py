@@ -399,8 +399,8 @@ def test_a_bad_translator_config_stops_the_forwarder_at_start(pipeline: Pipeline
     # Then the forwarder refuses to start, naming both (rather than dead-lettering every webhook)
     with pytest.raises(RuntimeError) as caught:
         Forwarder(config, OursClient(ours.url, pipeline.store), sqs=pipeline.queues.sqs)
-    assert "unknown source 'strpe'" in str(caught.value)
-    assert "stripe: invalid options (external_id_metadata)" in str(caught.value)
+    assert "sources.strpe: unknown source" in str(caught.value)
+    assert "sources.stripe.options: invalid (external_id_metadata)" in str(caught.value)
 
 
 def test_dlq_attributes_are_printable_and_bounded(pipeline: Pipeline, ours: LocalOurs) -> None:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_ssm import SSMClient
 
 
 def _config() -> Any:
@@ -38,15 +39,28 @@ def secrets_client() -> SecretsManagerClient:
     return boto3.client("secretsmanager", config=_config())
 
 
+def ssm_client() -> SSMClient:
+    import boto3
+
+    return boto3.client("ssm", config=_config())
+
+
 def at_init(build: Callable[[], object]) -> bool:
     """Build a function's pipeline (and its boto3 clients) now, in Lambda's init phase; True when built.
 
-    Where the environment does not allow it — a test importing the handler without AWS, a
-    function deployed without ``SECRET_ID`` — nothing is kept: the builder is cached only on
-    success, so the first invocation calls it again and fails there, loudly, with the reason.
+    Invalid configuration — a malformed variable, a translator configuration document that
+    does not validate — fails the init here, with the one-line reason (Lambda reports it as
+    the init error; no webhook is taken and then dead-lettered). Where only the environment
+    does not allow building yet — a test importing the handler without AWS — nothing is kept:
+    the builder is cached only on success, so the first invocation calls it again and fails
+    there, loudly, with the reason.
     """
+    from webhook_translator.config import InvalidConfiguration
+
     try:
         build()
+    except InvalidConfiguration:
+        raise
     except Exception:  # deferred to the first invocation, which raises it
         return False
     return True

@@ -19,10 +19,13 @@ variable                   meaning                                              
 ``OURS_CONNECT_TIMEOUT``   seconds                                                   3.05
 ``OURS_READ_TIMEOUT``      seconds                                                   5
 ``FORWARD_CONCURRENCY``    parallel Ours calls per batch                             10
-``TRANSLATOR_CONFIG``      JSON: per-source event renames, drops, field synonyms     ``{}``
+``TRANSLATOR_CONFIG``      the translator configuration document, inline JSON        ``{}``
+``TRANSLATOR_CONFIG_FILE`` … or a path to it (deployed with the functions)           unset
+``TRANSLATOR_CONFIG_PARAMETER`` … or the SSM parameter holding it (read at init)     unset
 =========================  ========================================================  ==========
 
-(*) each function needs the queue URLs it uses.
+(*) each function needs the queue URLs it uses. At most one of the three ``TRANSLATOR_CONFIG*``
+variables may be set; :mod:`webhook_translator.translator_config` reads and validates the document.
 
 Logging, metrics and tracing (:class:`Telemetry`, read apart from :class:`Settings` so that a
 misconfigured function still logs why): ``POWERTOOLS_SERVICE_NAME`` (``webhook-translator``),
@@ -43,18 +46,20 @@ The Ours client reads no proxy, ``.netrc`` or CA-bundle variables (its session h
 
 ``rename`` maps a provider event type (or the Ours event name) to another Ours
 event name; ``drop`` lists provider event types to acknowledge and skip;
-``options`` is handed to the source's mapper.
+``options`` is handed to the source's mapper; ``spec`` describes a declarative source
+(docs/custom-sources.md). Keys must be unique in every object of the document.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 DEFAULT_OURS_API_URL = "https://api.oursprivacy.com/api/v1"
 #: SQS takes 262,144 bytes per message. A body is queued as JSON-escaped text, or as base64
@@ -70,6 +75,39 @@ class SourceConfig(BaseModel):
     rename: dict[str, str] = Field(default_factory=dict)
     drop: frozenset[str] = frozenset()
     options: dict[str, Any] = Field(default_factory=dict)
+    #: a declarative source (its name is the entry's), or the payload mapping of ``standard-webhooks``
+    spec: dict[str, Any] | None = None
+
+
+class InvalidConfiguration(RuntimeError):
+    """Configuration a function must not start with: the message is one line naming every fault."""
+
+    def __init__(self, message: str, faults: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.faults = faults or (message,)
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _DuplicateKey(f"the key {key[:64]!r} appears twice in one object")
+        seen[key] = value
+    return seen
+
+
+def loads_unique(text: str) -> Any:
+    """JSON whose objects have unique keys (``json.loads`` keeps the last of two silently); ValueError."""
+    try:
+        return json.loads(text, object_pairs_hook=_unique_keys)
+    except _DuplicateKey:
+        raise
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON (line {exc.lineno} column {exc.colno}: {exc.msg})") from None
 
 
 class TranslatorConfig(BaseModel):
@@ -100,12 +138,24 @@ class Settings(BaseModel):
     forward_concurrency: int = Field(default=10, alias="FORWARD_CONCURRENCY", ge=1, le=64)
     translator_config: TranslatorConfig = Field(default_factory=TranslatorConfig, alias="TRANSLATOR_CONFIG")
 
+    translator_config_file: str | None = Field(default=None, alias="TRANSLATOR_CONFIG_FILE")
+    translator_config_parameter: str | None = Field(default=None, alias="TRANSLATOR_CONFIG_PARAMETER")
+
     @field_validator("translator_config", mode="before")
     @classmethod
     def _parse_json(cls, value: Any) -> Any:
         if isinstance(value, str):
-            return TranslatorConfig.model_validate_json(value or "{}")
+            return loads_unique(value or "{}")
         return value
+
+    @model_validator(mode="after")
+    def _one_document(self) -> Settings:
+        given = ["TRANSLATOR_CONFIG"] if self.translator_config != TranslatorConfig() else []
+        given += ["TRANSLATOR_CONFIG_FILE"] if self.translator_config_file else []
+        given += ["TRANSLATOR_CONFIG_PARAMETER"] if self.translator_config_parameter else []
+        if len(given) > 1:
+            raise ValueError(f"set only one of {', '.join(given)} (one translator configuration document)")
+        return self
 
     @field_validator("ours_api_url")
     @classmethod
@@ -118,10 +168,11 @@ class Settings(BaseModel):
         try:
             return cls.model_validate({k: v for k, v in env.items() if v != ""})
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors(include_input=False)
+            faults = tuple(
+                f"{'.'.join(str(p) for p in e['loc']) or 'environment'}: {e['msg'].removeprefix('Value error, ')}"
+                for e in exc.errors(include_input=False)
             )
-            raise RuntimeError(f"invalid configuration: {problems}") from None
+            raise InvalidConfiguration(f"invalid configuration: {'; '.join(faults)}", faults) from None
 
 
 @lru_cache(maxsize=1)

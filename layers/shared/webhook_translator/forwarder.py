@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from webhook_translator import log_events
+from webhook_translator import log_events, translator_config
 from webhook_translator.aws import sqs_client
 from webhook_translator.config import Settings, settings
 from webhook_translator.dlq_attributes import ATTRIBUTE_LIMIT, UNKNOWN, FailureAttributes, QueuedAttributes, printable
@@ -273,6 +273,8 @@ def _report(outcome: Outcome) -> None:
 def default_forwarder() -> Forwarder:
     """The Lambda's forwarder, built once per container from the environment."""
     config = settings()
+    translation = translator_config.load(config)  # an invalid document fails the init, in one line
+    config = config.model_copy(update={"translator_config": translation.config})
     store = store_from_settings(config)
     client = OursClient(
         config.ours_api_url,
@@ -282,4 +284,4 @@ def default_forwarder() -> Forwarder:
         read_timeout=config.ours_read_timeout,
         max_delay=config.retry_max_delay,
     )
-    return Forwarder(config, client)
+    return Forwarder(config, client, registry=translation.registry)

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from webhook_translator import log_events
+from webhook_translator import log_events, translator_config
 from webhook_translator.admission import Handshake, admit
 from webhook_translator.aws import sqs_client
 from webhook_translator.config import Settings, settings
@@ -171,5 +171,6 @@ class Receiver:
 def default_receiver() -> Receiver:
     """The Lambda's receiver, built once per container from the environment."""
     config = settings()
+    translation = translator_config.load(config)  # an invalid document fails the init, in one line
     store = store_from_settings(config)
-    return Receiver(config, store)
+    return Receiver(config, store, registry=translation.registry)

@@ -13,8 +13,6 @@ import threading
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Final
 
-from pydantic import ValidationError
-
 from webhook_translator.config import TranslatorConfig
 from webhook_translator.errors import UnknownSource
 
@@ -72,20 +70,14 @@ REGISTRY: Final = LazyRegistry(SOURCES)
 
 
 def check_config(config: TranslatorConfig, registry: Mapping[str, Source] = REGISTRY) -> None:
-    """Refuse a TRANSLATOR_CONFIG naming unknown sources or invalid options — at start, not per webhook."""
-    problems: list[str] = []
-    for name, source_config in sorted(config.sources.items()):
-        source = registry.get(name)
-        if source is None:
-            problems.append(f"unknown source {name[:64]!r} (known: {', '.join(sorted(registry))})")
-            continue
-        try:
-            source.options_model.model_validate(source_config.options)
-        except ValidationError as exc:
-            fields = sorted({".".join(str(p) for p in e["loc"]) or "options" for e in exc.errors()})
-            problems.append(f"{name}: invalid options ({', '.join(fields)})")
-    if problems:
-        raise RuntimeError("invalid TRANSLATOR_CONFIG: " + "; ".join(problems))
+    """Refuse a configuration naming unknown sources or invalid options — at start, not per webhook.
+
+    ``registry`` must already hold the configuration's declarative sources
+    (:func:`webhook_translator.translator_config.load` makes such a registry).
+    """
+    from webhook_translator.translator_config import check
+
+    check(config, registry)
 
 
 def get_source(name: str) -> Source:
