@@ -72,7 +72,10 @@ def parse(text: str | bytes, origin: str) -> TranslatorConfig:
     try:
         return TranslatorConfig.model_validate(data)
     except ValidationError as exc:
-        faults = [f"{_where(e['loc'])}: {e['msg']}" for e in exc.errors(include_input=False)]
+        faults = [
+            f"{_where(e['loc'])}: {'unknown key' if e['type'] == 'extra_forbidden' else e['msg']}"
+            for e in exc.errors(include_input=False)
+        ]
         raise ConfigInvalid(origin, faults) from None
 
 

@@ -11,7 +11,8 @@ from webhook_translator_tools.cli import main
 @pytest.fixture
 def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Run:
     """``run("translate", "stripe", FILE)`` → the exit status and what was printed."""
-    monkeypatch.delenv("TRANSLATOR_CONFIG", raising=False)
+    for name in ("TRANSLATOR_CONFIG", "TRANSLATOR_CONFIG_FILE", "TRANSLATOR_CONFIG_PARAMETER"):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.delenv("WEBHOOK_TRANSLATOR_DEBUG", raising=False)
 
     def invoke(*argv: str) -> Result:

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
 
-from webhook_translator.config import Settings
+from webhook_translator import translator_config
+from webhook_translator.config import InvalidConfiguration, Settings
 from webhook_translator.errors import ConfigurationError
 from webhook_translator.secrets import SecretDocument
 from webhook_translator.sources.base import Source
 from webhook_translator.sources.registry import REGISTRY
 
 __all__ = [
+    "CONFIG_VARIABLES",
     "EXIT_ERROR",
     "EXIT_USAGE",
     "CliError",
+    "add_config_argument",
+    "configured",
     "dev_document",
     "env_settings",
     "find_source",
@@ -83,12 +89,50 @@ def dev_document() -> tuple[SecretDocument, str]:
     return load_document(DEV_SECRETS)
 
 
-def env_settings() -> Settings:
+#: where the functions read the translator configuration document from (one of them)
+CONFIG_VARIABLES: Final = ("TRANSLATOR_CONFIG", "TRANSLATOR_CONFIG_FILE", "TRANSLATOR_CONFIG_PARAMETER")
+
+
+def config_environ(config_file: str | None) -> dict[str, str]:
+    """The environment the functions would see; with ``--config FILE``, that file is the document."""
+    env = dict(os.environ)
+    if config_file:
+        for name in CONFIG_VARIABLES:
+            env.pop(name, None)
+        env["TRANSLATOR_CONFIG_FILE"] = str(Path(config_file).resolve())
+    return env
+
+
+def env_settings(config_file: str | None = None) -> Settings:
     """The configuration from the environment (``TRANSLATOR_CONFIG``…), as the functions read it."""
     try:
-        return Settings.from_env()
+        return Settings.from_env(config_environ(config_file))
     except RuntimeError as exc:
         raise CliError(f"{exc}; fix the environment variable") from None
+
+
+def add_config_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="the translator configuration document (renames, drops, options, declarative sources); "
+        "default: TRANSLATOR_CONFIG, TRANSLATOR_CONFIG_FILE or TRANSLATOR_CONFIG_PARAMETER, as the functions read it",
+    )
+
+
+def configured(args: argparse.Namespace) -> tuple[Settings, translator_config.Translation]:
+    """The settings and the sources in force for a command: ``--config FILE`` or the environment, validated
+    exactly as the functions' init validates them (an invalid document is the command's one-line error)."""
+    config_file = getattr(args, "config", None)
+    if config_file and not Path(config_file).is_file():
+        raise CliError(f"--config {config_file}: no such file")
+    settings = env_settings(config_file)
+    try:
+        translation = translator_config.load(settings)
+    except InvalidConfiguration as exc:
+        hint = "run `webhook-translator config check FILE` for every fault" if config_file else "fix the document"
+        raise CliError(f"{exc}; {hint}") from None
+    return settings.model_copy(update={"translator_config": translation.config}), translation
 
 
 def parse_header(text: str) -> tuple[str, str]:

@@ -26,8 +26,8 @@ from typing import Any, Final
 
 import requests
 
-from webhook_translator.sources.registry import REGISTRY
-from webhook_translator_tools.cli.common import EXIT_ERROR, CliError, env_settings
+from webhook_translator.translator_config import Translation
+from webhook_translator_tools.cli.common import EXIT_ERROR, CliError, add_config_argument, configured
 from webhook_translator_tools.cli.sources import ANY_LABEL, allowlist_names, source_rows
 
 __all__ = ["DEFAULT_PLATFORM_URL", "PlatformClient", "register"]
@@ -236,8 +236,8 @@ def _platform() -> PlatformClient:
     return PlatformClient(url, key)
 
 
-def compare(client: PlatformClient) -> Comparison:
-    rows = source_rows(REGISTRY, env_settings().translator_config)
+def compare(client: PlatformClient, translation: Translation) -> Comparison:
+    rows = source_rows(translation.registry, translation.config)
     names = list({name.lower(): name for name in reversed(allowlist_names(rows))}.values())[::-1]
     generic = [name for name, event_type, _ in rows if event_type == ANY_LABEL]
     allowlist = client.allowed_events()
@@ -294,8 +294,9 @@ def _apply(client: PlatformClient, result: Comparison, args: argparse.Namespace,
 def allowlist(args: argparse.Namespace) -> int:
     if args.apply and not args.yes and not sys.stdin.isatty():
         raise CliError("not changing the Ours allowlist without confirmation: stdin is not a terminal; pass --yes")
+    translation = configured(args)[1]  # a bad document is the error before any Platform API call
     client = _platform()
-    result = compare(client)
+    result = compare(client, translation)
     # with --json, the human lines go to stderr and one JSON document to stdout
     out = sys.stderr if args.json else sys.stdout
 
@@ -345,4 +346,5 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--apply", action="store_true", help="add the missing names and publish the Ours draft once")
     p.add_argument("--yes", action="store_true", help="with --apply: do not ask first")
     p.add_argument("--json", action="store_true", help="print one JSON document (human lines go to stderr)")
+    add_config_argument(p)
     p.set_defaults(run=allowlist)

@@ -30,8 +30,9 @@ from webhook_translator.sources.request import InboundRequest
 from webhook_translator.translation import translate as translate_envelope
 from webhook_translator_tools.cli.common import (
     CliError,
+    add_config_argument,
+    configured,
     dev_document,
-    env_settings,
     find_source,
     parse_header,
     read_bytes,
@@ -89,9 +90,8 @@ def _sign(source: Source, body: bytes, secret: str, *, now: float, webhook_id: s
 # --- translate -----------------------------------------------------------------------------------
 
 
-def _admit(request: InboundRequest, config: Settings) -> Admitted | Handshake:
+def _admit(request: InboundRequest, config: Settings, source: Source) -> Admitted | Handshake:
     """The receiver's admission, signature check left out; its refusals said as the CLI's one line."""
-    source = find_source(request.source)
     try:
         return admit(request, registry={source.name: source}, max_body_bytes=config.max_body_bytes, secrets_for=None)
     except WebhookRejected as exc:
@@ -118,7 +118,8 @@ def _failure(exc: TranslatorError) -> str:
 
 
 def translate(args: argparse.Namespace) -> int:
-    source = find_source(args.source)
+    config, translation = configured(args)
+    source = find_source(args.source, translation.registry)
     now = time.time()
     webhook = load_input(source, args.file, now=now)
     headers = dict(webhook.headers)
@@ -126,7 +127,6 @@ def translate(args: argparse.Namespace) -> int:
         name, value = parse_header(text)
         headers[name] = value
     headers.setdefault("content-type", webhook.content_type or source.content_types[0])
-    config = env_settings()
     request = InboundRequest(
         source=source.name,
         body=webhook.body,
@@ -134,7 +134,7 @@ def translate(args: argparse.Namespace) -> int:
         url=f"https://localhost/webhooks/{source.name}",
         received_at=datetime.fromtimestamp(now, UTC),
     )
-    admitted = _admit(request, config)
+    admitted = _admit(request, config, source)
     if isinstance(admitted, Handshake):
         print("[]")
         print(
@@ -167,7 +167,7 @@ def translate(args: argparse.Namespace) -> int:
 
 
 def sign(args: argparse.Namespace) -> int:
-    source = find_source(args.source)
+    source = find_source(args.source, configured(args)[1].registry)
     body = read_bytes(args.file)
     if is_sample(read_json(body)):
         raise CliError(
@@ -188,7 +188,7 @@ def send(args: argparse.Namespace) -> int:
 
     from webhook_translator_tools.local.replay import sign_sample, webhook_url
 
-    source = find_source(args.source)
+    source = find_source(args.source, configured(args)[1].registry)
     if not args.url.startswith(("http://", "https://")):
         raise CliError(f"--url {args.url[:80]!r} is not an http(s) URL")
     secret = args.secret or _default_secret(source)
@@ -255,6 +255,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         metavar='"Name: value"',
         help="a request header the provider sends (repeatable), e.g. --header 'Content-Type: application/json'",
     )
+    add_config_argument(p)
     p.set_defaults(run=translate)
 
     p = commands.add_parser(
@@ -268,6 +269,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("source", metavar="SOURCE", help="a source name (see `webhook-translator sources`)")
     p.add_argument("file", metavar="FILE", help="the raw body, exactly as it will be sent")
     p.add_argument("--secret", metavar="S", help="the signing secret (default: the development secret `serve` uses)")
+    add_config_argument(p)
     p.set_defaults(run=sign)
 
     p = commands.add_parser(
@@ -287,4 +289,5 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="the receiver: its base URL (http://127.0.0.1:3000, /webhooks/SOURCE is appended) or the full webhook URL",
     )
     p.add_argument("--secret", metavar="S", help="the signing secret (default: the development secret `serve` uses)")
+    add_config_argument(p)
     p.set_defaults(run=send)

@@ -6,13 +6,22 @@ import argparse
 import os
 import signal
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from webhook_translator.secrets import SecretDocument
-from webhook_translator.sources.registry import REGISTRY
-from webhook_translator_tools.cli.common import EXIT_USAGE, CliError, dev_document, load_document
+from webhook_translator.sources.base import Source
+from webhook_translator_tools.cli.common import (
+    CONFIG_VARIABLES,
+    EXIT_USAGE,
+    CliError,
+    add_config_argument,
+    configured,
+    dev_document,
+    load_document,
+)
 from webhook_translator_tools.local.console import Console
 from webhook_translator_tools.local.functions import FunctionsNotFound, find_functions_dir
 from webhook_translator_tools.local.stack import (
@@ -48,13 +57,13 @@ def _max_receive_count() -> int:
     return int(raw)
 
 
-def _notes(document: SecretDocument) -> list[str]:
+def _notes(document: SecretDocument, registry: Mapping[str, Source]) -> list[str]:
     notes = []
-    unsigned = sorted(name for name in REGISTRY if not document.signing_secrets_for(name))
+    unsigned = sorted(name for name in registry if not document.signing_secrets_for(name))
     if unsigned:
         notes.append(f"no signing secret for {', '.join(unsigned)}: their webhooks are answered 503")
     tokenless = []
-    for name in sorted(REGISTRY):
+    for name in sorted(registry):
         entry = document.sources.get(name)
         if not document.ours_token and not (entry and entry.ours_token):
             tokenless.append(name)
@@ -63,7 +72,19 @@ def _notes(document: SecretDocument) -> list[str]:
     return notes
 
 
+def _use_config(args: argparse.Namespace) -> Mapping[str, Source]:
+    """Validate the translator configuration as the functions' init will (before anything starts), and
+    point the local functions at ``--config FILE``; the sources in force."""
+    translation = configured(args)[1]
+    if args.config:
+        for name in CONFIG_VARIABLES:
+            os.environ.pop(name, None)
+        os.environ["TRANSLATOR_CONFIG_FILE"] = str(Path(args.config).resolve())
+    return translation.registry
+
+
 def serve(args: argparse.Namespace) -> int:
+    registry = _use_config(args)
     if args.secrets:
         document, text = load_document(args.secrets)
         secret_label = f"from {args.secrets}"
@@ -103,12 +124,12 @@ def serve(args: argparse.Namespace) -> int:
             stack.start()
         except PortInUse as exc:
             raise CliError(str(exc), EXIT_USAGE) from None
-        notes = _notes(document)
+        notes = _notes(document, registry)
         if args.ours_url and not args.secrets:
             notes.append("the development document's Ours token is a placeholder: pass --secrets FILE with yours")
-        _banner(console, stack, secret_label, notes)
+        _banner(console, stack, secret_label, notes, registry)
         if replay_dir is not None and not stop.is_set():
-            _replay(console, stack, replay_dir, document, stop)
+            _replay(console, stack, replay_dir, document, stop, registry)
         while not stop.wait(0.5):
             pass
         console.say("\nStopping…")
@@ -120,7 +141,9 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _banner(console: Console, stack: LocalStack, secret_label: str, notes: list[str]) -> None:
+def _banner(
+    console: Console, stack: LocalStack, secret_label: str, notes: list[str], registry: Mapping[str, Source]
+) -> None:
     o = stack.options
     ours = (
         f"{stack.ours_url}  (local: checks every call against the Ours contract)"
@@ -129,7 +152,7 @@ def _banner(console: Console, stack: LocalStack, secret_label: str, notes: list[
     )
     console.say("webhook-translator serve: the whole pipeline on this machine. Ctrl-C stops it.")
     console.say()
-    console.say(f"  receiver  POST {stack.receiver_url}/webhooks/{{source}}   ({', '.join(sorted(REGISTRY))})")
+    console.say(f"  receiver  POST {stack.receiver_url}/webhooks/{{source}}   ({', '.join(sorted(registry))})")
     console.say(
         f"  queue     {stack.queue_url}  (visibility {o.visibility_timeout} s, maxReceiveCount {o.max_receive_count})"
     )
@@ -154,11 +177,18 @@ def _banner(console: Console, stack: LocalStack, secret_label: str, notes: list[
 
 
 def _replay(
-    console: Console, stack: LocalStack, directory: Path, document: SecretDocument, stop: threading.Event
+    console: Console,
+    stack: LocalStack,
+    directory: Path,
+    document: SecretDocument,
+    stop: threading.Event,
+    registry: Mapping[str, Source],
 ) -> None:
     from webhook_translator_tools.local.replay import replay_directory
 
-    summary = replay_directory(directory, stack.local_receiver_url, document, console=console, stop=stop)
+    summary = replay_directory(
+        directory, stack.local_receiver_url, document, console=console, stop=stop, registry=registry
+    )
     parts = [f"{summary.accepted} accepted"]
     if summary.refused:
         parts.append(f"{len(summary.refused)} refused")
@@ -211,4 +241,5 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         metavar="DIR",
         help="the folder with receiver/app.py and forwarder/app.py (default: functions/ of this checkout)",
     )
+    add_config_argument(p)
     p.set_defaults(run=serve)

@@ -7,9 +7,8 @@ from collections.abc import Mapping
 
 from webhook_translator.config import TranslatorConfig
 from webhook_translator.sources.base import Source
-from webhook_translator.sources.registry import REGISTRY
 from webhook_translator.translation import map_context
-from webhook_translator_tools.cli.common import env_settings
+from webhook_translator_tools.cli.common import add_config_argument, configured
 
 __all__ = ["allowlist_names", "register", "source_rows"]
 
@@ -42,8 +41,8 @@ def allowlist_names(rows: list[tuple[str, str, str]]) -> list[str]:
 
 
 def sources(args: argparse.Namespace) -> int:
-    config = env_settings().translator_config
-    rows = source_rows(REGISTRY, config)
+    translation = configured(args)[1]
+    rows = source_rows(translation.registry, translation.config)
     table = [("SOURCE", "PROVIDER EVENT TYPE", "OURS EVENT NAME"), *rows]
     widths = [max(len(row[i]) for row in table) for i in range(3)]
     for row in table:
@@ -69,4 +68,5 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
             "(renames and drops from TRANSLATOR_CONFIG applied): the names to allowlist in Ours."
         ),
     )
+    add_config_argument(p)
     p.set_defaults(run=sources)
