@@ -34,7 +34,15 @@ POWERTOOLS_ENV = {
     "PYDANTIC_DISABLE_PLUGINS",
 }
 APP_ENV = {
-    "receiver": {"QUEUE_URL", "SECRET_ID", "MAX_BODY_BYTES", "SECRET_MAX_AGE", "TRANSLATOR_CONFIG"},
+    "receiver": {
+        "QUEUE_URL",
+        "SECRET_ID",
+        "MAX_BODY_BYTES",
+        "SECRET_MAX_AGE",
+        "TRANSLATOR_CONFIG",
+        "TRANSLATOR_CONFIG_FILE",
+        "TRANSLATOR_CONFIG_PARAMETER",
+    },
     "forwarder": {
         "QUEUE_URL",
         "DLQ_URL",
@@ -45,6 +53,8 @@ APP_ENV = {
         "RETRY_MAX_DELAY",
         "STALE_EVENT_POLICY",
         "TRANSLATOR_CONFIG",
+        "TRANSLATOR_CONFIG_FILE",
+        "TRANSLATOR_CONFIG_PARAMETER",
         "SECRET_MAX_AGE",
     },
 }
@@ -182,7 +192,11 @@ def queues(cfn: dict[str, Any], functions: dict[str, str]) -> dict[str, str]:
 def statements(template: dict[str, Any], role: str) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     for policy in props(template, role).get("Policies", []):
-        found += as_list(policy["PolicyDocument"]["Statement"])
+        for statement in as_list(policy["PolicyDocument"]["Statement"]):
+            # a conditional statement ({"Fn::If": [condition, statement, AWS::NoValue]}) counts as granted
+            if "Fn::If" in statement:
+                statement = statement["Fn::If"][1]
+            found.append(statement)
     for other in of_type(template, "AWS::IAM::Policy").values():
         if {"Ref": role} in other["Properties"].get("Roles", []):
             found += as_list(other["Properties"]["PolicyDocument"]["Statement"])
@@ -532,6 +546,8 @@ def test_every_allowed_parameter_value_passes_the_config_model(
             try:
                 values[key] = str(resolve(value, cfn, overrides))
             except (ValueError, KeyError):
+                if isinstance(value, dict) and "Fn::If" in value:
+                    continue  # a conditional variable: absent at the parameters' defaults
                 values[key] = f"placeholder-{key.lower()}"  # a resource's URL or ARN
         return values
 
@@ -632,3 +648,24 @@ def test_the_forwarder_knows_the_queue_retention(cfn: dict[str, Any], functions:
     env = props(cfn, functions["forwarder"])["Environment"]["Variables"]
     # Then they agree, so no retry is ever planned past the point where SQS would drop the message
     assert int(env["QUEUE_RETENTION_SECONDS"]) == int(props(cfn, queue)["MessageRetentionPeriod"])
+
+
+def test_the_translator_config_parameter_is_readable_by_both_functions_and_nothing_more(cfn: dict[str, Any]) -> None:
+    # Given the TranslatorConfigParameter stack parameter
+    expected = {
+        "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${TranslatorConfigParameter}"
+    }
+    for role in ("ReceiverRole", "ForwarderRole"):
+        [statement] = [s for s in statements(cfn, role) if s.get("Sid") == "ReadTranslatorConfig"]
+        # Then each function may read that one parameter, only when it is set
+        assert statement["Action"] == "ssm:GetParameter"
+        assert statement["Resource"] == expected
+    assert cfn["Conditions"]["HasConfigParameter"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "TranslatorConfigParameter"}, ""]}]
+    }
+    # And a configuration file is read from the layer's config folder
+    for function in ("ReceiverFunction", "ForwarderFunction"):
+        env = props(cfn, function)["Environment"]["Variables"]
+        assert env["TRANSLATOR_CONFIG_FILE"] == {
+            "Fn::If": ["HasConfigFile", {"Fn::Sub": "/opt/config/${TranslatorConfigFile}"}, {"Ref": "AWS::NoValue"}]
+        }

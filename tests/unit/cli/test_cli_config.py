@@ -96,4 +96,5 @@ def test_an_unknown_option_is_blamed_on_the_configuration_not_the_payload(run: R
 def test_a_missing_config_file_is_one_line(run: Run, tmp_path: Path) -> None:
     result = run("sources", "--config", str(tmp_path / "nope.json"))
     assert result.one_line_error
-    assert "--config" in result.err and "no such file" in result.err
+    assert "--config" in result.err
+    assert "no such file" in result.err
