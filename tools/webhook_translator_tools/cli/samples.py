@@ -18,6 +18,7 @@ from typing import Any
 
 from webhook_translator.admission import Admitted, Handshake, admit
 from webhook_translator.config import Settings
+from webhook_translator.envelope import Envelope
 from webhook_translator.errors import (
     BadRequest,
     PayloadTooLarge,
@@ -27,6 +28,7 @@ from webhook_translator.errors import (
 )
 from webhook_translator.sources.base import Source
 from webhook_translator.sources.request import InboundRequest
+from webhook_translator.translation import map_context
 from webhook_translator.translation import translate as translate_envelope
 from webhook_translator_tools.cli.common import (
     CliError,
@@ -143,6 +145,8 @@ def translate(args: argparse.Namespace) -> int:
         )
         return 0
     webhook_id = admitted.envelope.webhook_id
+    if args.explain:
+        _explain(source, admitted.envelope, config, now_ms=int(now * 1000))
     try:
         _, result = translate_envelope(
             admitted.envelope,
@@ -161,6 +165,23 @@ def translate(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 0
+
+
+def _explain(source: Source, envelope: Envelope, config: Settings, *, now_ms: int) -> None:
+    """Each path of a declarative source and the value it found (personal values masked), on stderr."""
+    from webhook_translator.spec import explain
+
+    ctx = map_context(source, config.translator_config, now_ms=now_ms, stale_policy=config.stale_event_policy)
+    try:
+        rows = explain(source, envelope, ctx)
+    except TypeError:
+        print(f"{source.name} is a built-in source: --explain shows the paths of declarative sources", file=sys.stderr)
+        return
+    width = max((len(row.path) for row in rows), default=0)
+    expr_width = min(max((len(row.expression) for row in rows), default=0), 48)
+    print(f"{source.name}: what each path of the spec found (personal values masked)", file=sys.stderr)
+    for row in rows:
+        print(f"  {row.path.ljust(width)}  {row.expression.ljust(expr_width)}  → {row.value}", file=sys.stderr)
 
 
 # --- sign ----------------------------------------------------------------------------------------
@@ -254,6 +275,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         action="append",
         metavar='"Name: value"',
         help="a request header the provider sends (repeatable), e.g. --header 'Content-Type: application/json'",
+    )
+    p.add_argument(
+        "--explain",
+        action="store_true",
+        help="also print (on stderr) each field path of a declarative source and the value it found, "
+        "personal values masked: how to debug a spec",
     )
     add_config_argument(p)
     p.set_defaults(run=translate)
