@@ -198,7 +198,15 @@ def parse_spec(raw: Any) -> SourceSpec:
         return SourceSpec.model_validate(raw)
     except ValidationError as exc:
         error = exc.errors(include_url=False, include_input=False)[0]
-        loc = [str(p) for p in error["loc"]]
+        loc = list(error["loc"])
         if len(loc) >= 2 and loc[0] == "verifier" and loc[1] in VERIFIERS:
             del loc[1]  # the discriminator's tag: the user wrote verifier.header, not verifier.hmac.header
-        raise SpecError(".".join(loc) or "spec", _fault(error)) from None
+        raise SpecError(_where(loc), _fault(error)) from None
+
+
+def _where(loc: list[Any]) -> str:
+    """``["filters", 0, "when"]`` → ``filters[0].when``."""
+    where = ""
+    for part in loc:
+        where += f"[{part}]" if isinstance(part, int) else f".{part}" if where else str(part)
+    return where or "spec"
