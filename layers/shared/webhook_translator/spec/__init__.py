@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from webhook_translator.envelope import Envelope
     from webhook_translator.sources.base import Source
     from webhook_translator.sources.context import MapContext
-    from webhook_translator.spec.explain import ExplainRow
+    from webhook_translator.spec.explainer import ExplainRow
 
 __all__ = ["ExplainRow", "SpecError", "compile_spec", "explain"]
 
@@ -39,14 +39,14 @@ def explain(source: Source, envelope: Envelope, ctx: MapContext) -> list[Explain
 
     :class:`TypeError` when ``source`` is not a spec source.
     """
-    from webhook_translator.spec.explain import explain_rows
+    from webhook_translator.spec.explainer import explain_rows
 
     return explain_rows(source, envelope, ctx)
 
 
 def __getattr__(name: str) -> Any:
     if name == "ExplainRow":
-        from webhook_translator.spec.explain import ExplainRow
+        from webhook_translator.spec.explainer import ExplainRow
 
         return ExplainRow
     raise AttributeError(name)
