@@ -45,6 +45,11 @@ def run(expression: str, data: Any = None) -> Any:
         pytest.param("find(a, 'id', p)", {"a": [{"id": 1}], "p": None}, None, id="find-null"),
         pytest.param("negate(a)", {"a": False}, True, id="negate"),
         pytest.param("negate(a)", {"a": "false"}, None, id="negate-text"),
+        pytest.param("upper(a)", {"a": " usd"}, "USD", id="upper"),
+        pytest.param("amount(a, 'usd')", {"a": 4900}, 49.0, id="amount-usd"),
+        pytest.param("amount(a, 'JPY')", {"a": 500}, 500.0, id="amount-jpy"),
+        pytest.param("amount(a, 'kwd')", {"a": 1000}, 1.0, id="amount-kwd"),
+        pytest.param("amount(a, 'usd')", {"a": "4900"}, None, id="amount-text"),
     ],
 )
 def test_helpers(expression: str, data: Any, expected: Any) -> None:
@@ -52,8 +57,9 @@ def test_helpers(expression: str, data: Any, expected: Any) -> None:
 
 
 def test_every_documented_helper_is_known() -> None:
-    assert known_functions()[:10] == [
-        "lower", "trim", "first", "get", "epoch_ms", "iso_time", "as_bool", "name_part", "find", "negate"
+    assert known_functions()[:12] == [
+        "lower", "upper", "trim", "first", "get", "epoch_ms", "iso_time", "as_bool", "name_part", "find", "negate",
+        "amount",
     ]  # fmt: skip
     assert "join" in known_functions()
 
@@ -68,7 +74,17 @@ json_values = st.recursive(
 @given(json_values)
 def test_helpers_never_raise_on_any_json_value(value: Any) -> None:
     # Whatever a payload holds, a helper answers a value or null — it never fails the webhook
-    for fn in ("lower(v)", "trim(v)", "first(v, v)", "epoch_ms(v)", "iso_time(v)", "as_bool(v)", "negate(v)"):
+    run("amount(v, v)", {"v": value})
+    for fn in (
+        "lower(v)",
+        "upper(v)",
+        "trim(v)",
+        "first(v, v)",
+        "epoch_ms(v)",
+        "iso_time(v)",
+        "as_bool(v)",
+        "negate(v)",
+    ):
         run(fn, {"v": value})
     run("get(v, 'k')", {"v": value})
     run("name_part(v, 'last')", {"v": value})
@@ -88,3 +104,18 @@ def test_epoch_seconds_and_ms_and_iso_agree(seconds: int) -> None:
 def test_get_finds_a_key_whatever_its_case(key: str, value: str) -> None:
     assert run("get(o, k)", {"o": {key.upper(): value}, "k": key.lower()}) in (value, None)
     assert run("get(o, k)", {"o": {key: value}, "k": key}) == value
+
+
+keys = st.sampled_from(["a", "b", "c"])
+
+
+@given(json_values, st.lists(keys, min_size=1, max_size=4))
+def test_a_plain_dotted_path_finds_what_jmespath_finds(data: Any, path: list[str]) -> None:
+    # Plain paths skip the interpreter: the value must be JMESPath's own
+    import jmespath
+
+    nested: Any = {"a": {"b": {"c": data, "a": [data]}, "c": data}, "b": data}
+    expression = ".".join(path)
+    compiled = compile_path("test", expression)
+    assert compiled.keys == tuple(path)
+    assert compiled.search(nested) == jmespath.search(expression, nested)

@@ -146,7 +146,7 @@ CASES = [
         "an unknown function",
         "acme",
         spec(identity={"email": "lowr(data.email)"}),
-        "identity.email: unknown function 'lowr' (known: lower, trim, first,",
+        "identity.email: unknown function 'lowr' (known: lower, upper, trim, first,",
     ),
     (
         "a nested unknown function",

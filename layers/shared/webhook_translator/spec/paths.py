@@ -4,6 +4,7 @@ Every JMESPath built-in (``length``, ``join``, ``contains``, ``not_null``…) is
 
 =====================  ==================================================================================
 ``lower(v)``           a string lower-cased (and trimmed); null for anything else
+``upper(v)``           a string upper-cased (and trimmed); null for anything else
 ``trim(v)``            a string without surrounding whitespace; null for anything else
 ``first(a, b, …)``     the first argument that is not empty (null, ``""``, whitespace, ``[]``, ``{}``)
 ``get(obj, key)``      ``obj[key]``, the key matched case-insensitively (exact match first); null if absent
@@ -13,6 +14,8 @@ Every JMESPath built-in (``length``, ``join``, ``contains``, ``not_null``…) is
 ``name_part(v, p)``    a full name's ``'first'`` word or the ``'last'`` rest (``'Jane Q. Doe'`` → ``'Q. Doe'``)
 ``find(arr, key, v)``  the first object of ``arr`` whose ``key`` equals ``v`` (a lookup by id); else null
 ``negate(v)``          ``false`` for ``true`` and ``true`` for ``false``; null for anything else
+``amount(n, cur)``     an integer amount in minor units as a decimal for its ISO 4217 currency (``4900, 'usd'``
+                       → ``49.0``; ``500, 'jpy'`` → ``500.0``; ``1000, 'kwd'`` → ``1.0``); null unless ``n`` is an integer
 =====================  ==================================================================================
 
 A function the table does not know, or one called with the wrong number of arguments, is a
@@ -32,7 +35,7 @@ from jmespath import exceptions, functions, visitor
 
 from webhook_translator.errors import MappingError
 from webhook_translator.ours.limits import MIN_PLAUSIBLE_MS
-from webhook_translator.sources.common import clean, iso_to_ms, split_name
+from webhook_translator.sources.common import clean, decimal_amount, iso_to_ms, split_name
 from webhook_translator.spec.errors import SpecError
 
 _TRUE: Final = frozenset({"true", "yes", "y", "on", "1"})
@@ -79,6 +82,10 @@ class SpecFunctions(functions.Functions):  # type: ignore[misc]  # jmespath ship
     @signature({"types": []})
     def _func_lower(self, value: Any) -> str | None:
         return value.strip().lower() if isinstance(value, str) else None
+
+    @signature({"types": []})
+    def _func_upper(self, value: Any) -> str | None:
+        return value.strip().upper() if isinstance(value, str) else None
 
     @signature({"types": []})
     def _func_trim(self, value: Any) -> str | None:
@@ -136,9 +143,28 @@ class SpecFunctions(functions.Functions):  # type: ignore[misc]  # jmespath ship
     def _func_negate(self, value: Any) -> bool | None:
         return (not value) if isinstance(value, bool) else None
 
+    @signature({"types": []}, {"types": []})
+    def _func_amount(self, minor: Any, currency: Any) -> float | None:
+        if isinstance(minor, bool) or not isinstance(minor, int):
+            return None
+        return decimal_amount(minor, currency if isinstance(currency, str) else None)
+
 
 #: the helpers a spec expression may call besides JMESPath's built-ins
-HELPERS: Final = ("lower", "trim", "first", "get", "epoch_ms", "iso_time", "as_bool", "name_part", "find", "negate")
+HELPERS: Final = (
+    "lower",
+    "upper",
+    "trim",
+    "first",
+    "get",
+    "epoch_ms",
+    "iso_time",
+    "as_bool",
+    "name_part",
+    "find",
+    "negate",
+    "amount",
+)
 _FUNCTIONS: Final = SpecFunctions()
 _INTERPRETER: Final = visitor.TreeInterpreter(jmespath.Options(custom_functions=_FUNCTIONS))
 
@@ -155,14 +181,37 @@ class Path:
     where: str
     text: str
     parsed: dict[str, Any]
+    #: a plain dotted path (``data.object.id``) as its keys, walked without the interpreter (same result)
+    keys: tuple[str, ...] | None = None
 
     def search(self, data: Any) -> Any:
         """The value at this path in ``data`` (None when absent); :class:`MappingError` naming the path
         (never a value) when the expression cannot be evaluated on this payload."""
+        if self.keys is not None:
+            for key in self.keys:
+                if not isinstance(data, dict):
+                    return None
+                data = data.get(key)
+            return data
         try:
             return _INTERPRETER.visit(self.parsed, data)
         except exceptions.JMESPathError as exc:
             raise MappingError(f"spec path {self.where} could not be evaluated ({type(exc).__name__})") from None
+
+
+def _plain_keys(node: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """The keys of a path made only of field names (``a.b.c``); None for any other expression."""
+    if node.get("type") == "field":
+        return (str(node["value"]),)
+    if node.get("type") != "subexpression":
+        return None
+    keys: tuple[str, ...] = ()
+    for child in node.get("children") or ():
+        part = _plain_keys(child)
+        if part is None:
+            return None
+        keys += part
+    return keys
 
 
 def _function_calls(node: Mapping[str, Any]) -> Iterator[tuple[str, int]]:
@@ -196,4 +245,4 @@ def compile_path(where: str, text: Any) -> Path:
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise SpecError(where, f"invalid JMESPath {expression[:80]!r}: {detail[:160]}") from None
     _check_calls(where, parsed)
-    return Path(where, expression, parsed)
+    return Path(where, expression, parsed, _plain_keys(parsed))
