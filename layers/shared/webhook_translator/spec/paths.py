@@ -14,8 +14,8 @@ Every JMESPath built-in (``length``, ``join``, ``contains``, ``not_null``…) is
 ``name_part(v, p)``    a full name's ``'first'`` word or the ``'last'`` rest (``'Jane Q. Doe'`` → ``'Q. Doe'``)
 ``find(arr, key, v)``  the first object of ``arr`` whose ``key`` equals ``v`` (a lookup by id); else null
 ``negate(v)``          ``false`` for ``true`` and ``true`` for ``false``; null for anything else
-``amount(n, cur)``     an integer amount in minor units as a decimal for its ISO 4217 currency (``4900, 'usd'``
-                       → ``49.0``; ``500, 'jpy'`` → ``500.0``; ``1000, 'kwd'`` → ``1.0``); null unless ``n`` is an integer
+``amount(n, cur)``     integer minor units as a decimal amount of the currency: ``4900, 'usd'`` → ``49.0``,
+                       ``500, 'jpy'`` → ``500.0``, ``1000, 'kwd'`` → ``1.0``; null unless ``n`` is an integer
 =====================  ==================================================================================
 
 A function the table does not know, or one called with the wrong number of arguments, is a
