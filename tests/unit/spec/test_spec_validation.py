@@ -6,6 +6,8 @@ import copy
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from webhook_translator.spec import SpecError, compile_spec
 
@@ -278,3 +280,30 @@ def test_a_spec_error_names_no_secret_or_value() -> None:
     with pytest.raises(SpecError) as caught:
         compile_spec("acme", raw)
     assert str(caught.value) == "verifier.secret: unknown key"
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    max_leaves=16,
+)
+FIELDS = st.sampled_from([*sorted(BASE), "batch", "time", "handshake", "filters", "consent", "userProperties", "id"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(FIELDS, json_values, max_size=4))
+def test_any_document_compiles_or_is_one_spec_error(changes: dict[str, Any]) -> None:
+    # Whatever a configuration holds, compiling it gives a source or one SpecError line — nothing else
+    message = "compiled"
+    try:
+        compile_spec("acme", {**BASE, **changes})
+    except SpecError as exc:
+        message = str(exc)
+    assert message
+    assert "\n" not in message
+
+
+def test_a_url_signed_scheme_cannot_be_signed_by_the_cli() -> None:
+    source = compile_spec("acme", spec(verifier={"type": "hmac", "header": "x-sig", "signed": "{url}{body}"}))
+    with pytest.raises(NotImplementedError, match="public URL"):
+        source.sign_headers(b"{}", "secret", now=0)

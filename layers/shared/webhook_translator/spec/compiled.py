@@ -95,6 +95,8 @@ def compile_spec_data(name: str, raw: Mapping[str, Any]) -> Compiled:
     """Validate ``raw`` and compile each of its expressions; :class:`SpecError` for the first fault."""
     if not isinstance(name, str) or not NAME.match(name):
         raise SpecError("name", "a source name is 1-64 lower-case letters, digits, '-' or '_'")
+    if not isinstance(raw, Mapping):
+        raise SpecError("spec", "must be an object")
     spec = parse_spec(_with_standard_verifier(name, raw))
     if spec.item_id is not None and spec.batch is None:
         raise SpecError("item_id", "only a batch spec has per-item ids (set batch)")

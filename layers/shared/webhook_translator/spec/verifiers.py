@@ -44,6 +44,8 @@ class HmacVerify:
 
     def sign_headers(self, body: bytes, secret: str, *, now: float, webhook_id: str | None) -> dict[str, str]:
         s = self.scheme
+        if "{url}" in s.signed:
+            raise NotImplementedError("this scheme signs the public URL the provider calls: sign with its own tools")
         ts = str(int(now * 1000) if s.timestamp_unit == "ms" else int(now))
         ident = _ident(body, webhook_id)
         headers = {s.header: s.sign(body, secret, timestamp=ts, ident=ident)}
