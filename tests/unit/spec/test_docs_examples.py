@@ -46,3 +46,10 @@ def test_a_worked_example_maps_as_documented(name: str, expected: dict[str, Any]
     # Then it is the documented payload (the time aside: the CLI re-times the sample)
     track.pop("time", None)
     assert track == expected
+
+
+def test_every_spec_on_the_page_compiles() -> None:
+    specs = [(name, entry["spec"]) for b in json_blocks() for name, entry in b.get("sources", {}).items()]
+    assert {name for name, _ in specs} >= {"acme", "standard-webhooks", "square", "leads"}
+    for name, raw_spec in specs:
+        compile_spec(name, raw_spec)
