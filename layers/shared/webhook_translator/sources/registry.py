@@ -28,6 +28,10 @@ SOURCES: Final[Mapping[str, tuple[str, str]]] = {
     "jotform": ("webhook_translator.sources.jotform", "JotformSource"),
     "calendly": ("webhook_translator.sources.calendly", "CalendlySource"),
     "standard-webhooks": ("webhook_translator.sources.standard_webhooks", "StandardWebhooksSource"),
+    # built-in declarative sources: a spec (data) each, webhook_translator/spec/builtin/<name>.json
+    "resend": ("webhook_translator.spec.builtin", "resend"),
+    "clerk": ("webhook_translator.spec.builtin", "clerk"),
+    "github": ("webhook_translator.spec.builtin", "github"),
 }
 
 

@@ -19,7 +19,8 @@ class HmacScheme:
     """One provider's HMAC signature scheme, as data.
 
     ``signed`` is a template of the signed bytes over ``{body}`` (the raw bytes),
-    ``{t}`` (the timestamp as sent) and ``{id}`` (the ``id_header`` value).
+    ``{t}`` (the timestamp as sent), ``{id}`` (the ``id_header`` value), ``{method}`` (``POST``)
+    and ``{url}`` (the public URL the provider called, query included).
     ``layout`` says how the signature header holds its signatures:
 
     * ``plain`` — the whole value (after ``prefix``) is one signature;
@@ -70,7 +71,7 @@ class HmacScheme:
             self._check_window(timestamp, request.received_at.timestamp())
         if not candidates:
             raise SignatureError(f"no {self.version} signature in the {self.label} header")
-        message = self._signed_bytes(request.body, timestamp or "", ident)
+        message = self._signed_bytes(request.body, timestamp or "", ident, request.url)
         for secret in secrets:
             key = self._key(secret)
             if key is None:
@@ -148,20 +149,17 @@ class HmacScheme:
         if seconds - now > ahead:
             raise SignatureError("signature timestamp is in the future")
 
-    def _signed_bytes(self, body: bytes, timestamp: str, ident: str) -> bytes:
+    def _signed_bytes(self, body: bytes, timestamp: str, ident: str, url: str = "") -> bytes:
         before, _, after = self.signed.partition("{body}")
-        return (
-            before.format(t=timestamp, id=ident).encode("utf-8")
-            + body
-            + after.format(t=timestamp, id=ident).encode("utf-8")
-        )
+        parts = {"t": timestamp, "id": ident, "method": "POST", "url": url}
+        return before.format(**parts).encode("utf-8") + body + after.format(**parts).encode("utf-8")
 
-    def sign(self, body: bytes, secret: str, *, timestamp: str = "", ident: str = "") -> str:
+    def sign(self, body: bytes, secret: str, *, timestamp: str = "", ident: str = "", url: str = "") -> str:
         """The signature value this scheme expects (for the CLI's ``sign`` and for tests)."""
         key = self._key(secret)
         if key is None:
             raise ValueError("secret is not valid for this scheme")
-        digest = hmac.new(key, self._signed_bytes(body, timestamp, ident), self.digest).digest()
+        digest = hmac.new(key, self._signed_bytes(body, timestamp, ident, url), self.digest).digest()
         sig = digest.hex() if self.encoding == "hex" else base64.b64encode(digest).decode("ascii")
         if self.layout == "kv":
             return f"t={timestamp},{self.version}={sig}"

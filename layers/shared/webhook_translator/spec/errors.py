@@ -1,0 +1,15 @@
+"""The one error a spec raises when it loads: :class:`SpecError`, one line naming the path and the fault."""
+
+from __future__ import annotations
+
+
+class SpecError(ValueError):
+    """A declarative source's spec is invalid. ``str(exc)`` is one line: ``<path inside the spec>: <fault>``.
+
+    It names keys, expressions and rules — never a secret or a payload value.
+    """
+
+    def __init__(self, path: str, fault: str) -> None:
+        self.path = path
+        self.fault = " ".join(fault.split())
+        super().__init__(f"{path}: {self.fault}" if path else self.fault)
