@@ -138,3 +138,54 @@ def test_a_function_with_an_invalid_document_fails_its_init_in_one_line(function
     last = done.stderr.strip().splitlines()[-1]
     assert "invalid translator configuration (TRANSLATOR_CONFIG_FILE=" in last
     assert "sources.strpe: unknown source" in last
+
+
+# --- declarative sources in the document ------------------------------------------------------------
+
+ACME = {
+    "verifier": {"type": "hmac", "header": "X-Acme-Signature", "prefix": "sha256="},
+    "id": {"path": "id"},
+    "event_type": {"path": "type"},
+    "events": {"lead.created": "Lead Created"},
+    "identity": {"email": "lower(data.email)"},
+}
+
+
+def test_a_spec_adds_a_source_beside_the_built_in_ones() -> None:
+    translation = load(Settings(TRANSLATOR_CONFIG=json.dumps({"sources": {"acme": {"spec": ACME}}})))
+    registry = translation.registry
+    assert "acme" in registry
+    assert registry["acme"].events == {"lead.created": "Lead Created"}
+    assert set(registry) == set(REGISTRY) | {"acme"}
+    assert len(registry) == len(REGISTRY) + 1
+    assert registry["stripe"] is REGISTRY["stripe"]
+
+
+def test_a_spec_gives_standard_webhooks_its_payload_mapping() -> None:
+    spec = {k: v for k, v in ACME.items() if k != "verifier"}
+    translation = load(Settings(TRANSLATOR_CONFIG=json.dumps({"sources": {"standard-webhooks": {"spec": spec}}})))
+    assert translation.registry["standard-webhooks"] is not REGISTRY["standard-webhooks"]
+    assert translation.registry["standard-webhooks"].events == {"lead.created": "Lead Created"}
+
+
+def test_a_spec_under_another_built_in_name_is_refused() -> None:
+    with pytest.raises(ConfigInvalid) as caught:
+        load(Settings(TRANSLATOR_CONFIG=json.dumps({"sources": {"stripe": {"spec": ACME}}})))
+    assert caught.value.faults == (
+        "sources.stripe.spec: 'stripe' is a built-in source; give the declarative one its own name",
+    )
+
+
+def test_a_spec_fault_is_named_by_its_path_in_the_document() -> None:
+    bad = {**ACME, "identity": {"email": "lowr(data.email)"}}
+    with pytest.raises(ConfigInvalid) as caught:
+        load(Settings(TRANSLATOR_CONFIG=json.dumps({"sources": {"acme": {"spec": bad}}})))
+    [fault] = caught.value.faults
+    assert fault.startswith("sources.acme.spec.identity.email: unknown function 'lowr'")
+
+
+def test_options_and_renames_of_a_spec_source_are_checked_too() -> None:
+    document = {"sources": {"acme": {"spec": ACME, "rename": {"lead.created": "Lead"}, "options": {"x": 1}}}}
+    with pytest.raises(ConfigInvalid) as caught:
+        load(Settings(TRANSLATOR_CONFIG=json.dumps(document)))
+    assert caught.value.faults == ("sources.acme.options: invalid (x)",)
