@@ -98,3 +98,30 @@ def test_a_missing_config_file_is_one_line(run: Run, tmp_path: Path) -> None:
     assert result.one_line_error
     assert "--config" in result.err
     assert "no such file" in result.err
+
+
+@pytest.mark.usefixtures("aws_env")
+def test_serve_hands_the_local_functions_a_copy_of_an_ssm_document(monkeypatch: pytest.MonkeyPatch) -> None:
+    import argparse
+    import os
+
+    import boto3
+    from moto import mock_aws
+
+    from webhook_translator.config import Settings
+    from webhook_translator.translator_config import load
+    from webhook_translator_tools.cli.serve import _use_config
+
+    monkeypatch.delenv("TRANSLATOR_CONFIG_FILE", raising=False)  # restored to unset after the test
+    document = {"sources": {"stripe": {"rename": {"invoice.paid": "Paid"}, "drop": ["charge.refunded"]}}}
+    with mock_aws():
+        boto3.client("ssm").put_parameter(Name="/wt/config", Value=json.dumps(document), Type="String")
+        monkeypatch.setenv("TRANSLATOR_CONFIG_PARAMETER", "/wt/config")
+        # When serve starts with the parameter configured (read from the account)
+        registry = _use_config(argparse.Namespace(config=None))
+    # Then the local functions (which talk to moto, not the account) read the same document from a file
+    assert "stripe" in registry
+    assert "TRANSLATOR_CONFIG_PARAMETER" not in os.environ
+    copy = load(Settings(TRANSLATOR_CONFIG_FILE=os.environ["TRANSLATOR_CONFIG_FILE"]))
+    assert copy.config.source("stripe").rename == {"invoice.paid": "Paid"}
+    assert copy.config.source("stripe").drop == {"charge.refunded"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import tempfile
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -74,12 +75,20 @@ def _notes(document: SecretDocument, registry: Mapping[str, Source]) -> list[str
 
 def _use_config(args: argparse.Namespace) -> Mapping[str, Source]:
     """Validate the translator configuration as the functions' init will (before anything starts), and
-    point the local functions at ``--config FILE``; the sources in force."""
-    translation = configured(args)[1]
-    if args.config:
-        for name in CONFIG_VARIABLES:
-            os.environ.pop(name, None)
-        os.environ["TRANSLATOR_CONFIG_FILE"] = str(Path(args.config).resolve())
+    point the local functions at ``--config FILE`` (or at a copy of TRANSLATOR_CONFIG_PARAMETER's
+    document: they talk to moto, not to your account); the sources in force."""
+    settings, translation = configured(args)
+    path = Path(args.config).resolve() if args.config else None
+    if path is None and settings.translator_config_parameter:
+        # read from your AWS account just now; the local functions talk to moto, so they get a copy
+        handle, name = tempfile.mkstemp(prefix="translator-config-", suffix=".json")
+        os.close(handle)
+        path = Path(name)
+        path.write_text(translation.config.model_dump_json(exclude_defaults=True), encoding="utf-8")
+    if path is not None:
+        for variable in CONFIG_VARIABLES:
+            os.environ.pop(variable, None)
+        os.environ["TRANSLATOR_CONFIG_FILE"] = str(path)
     return translation.registry
 
 
