@@ -69,6 +69,32 @@ def load_input(source: Source, path: str, *, now: float) -> WebhookInput:
     return WebhookInput(sample.raw_body(), headers, sample.content_type, sample)
 
 
+def _secret(source: Source, given: str | None) -> str:
+    """``--secret`` as given, or the development secret when it is left out; an empty one is a mistake."""
+    if given is None:
+        return _default_secret(source)
+    if not given.strip():
+        raise CliError("--secret is empty: pass the source's signing secret, or leave --secret out for the dev secret")
+    return given
+
+
+def _target_url(base: str, source: Source) -> str:
+    """The webhook URL to post to; a URL naming another source's ``/webhooks/{name}`` is refused."""
+    from urllib.parse import unquote, urlsplit
+
+    from webhook_translator_tools.local.replay import webhook_url
+
+    url = webhook_url(base, source.name)
+    _, _, rest = urlsplit(url).path.partition("/webhooks/")
+    named = unquote(rest.split("/", 1)[0])
+    if named != source.name:
+        raise CliError(
+            f"--url is the webhook URL of {named[:64]!r}, not of {source.name}: "
+            f"pass SOURCE {named[:64] or '<source>'}, or a URL ending in /webhooks/{source.name}"
+        )
+    return url
+
+
 def _default_secret(source: Source) -> str:
     document, _ = dev_document()
     secrets = document.signing_secrets_for(source.name)
@@ -174,7 +200,7 @@ def sign(args: argparse.Namespace) -> int:
             f"{args.file} is a sample file, not a raw body: sign the exact bytes you will send, "
             f"or let `webhook-translator send {source.name} {args.file} --url URL` sign and post it"
         )
-    secret = args.secret or _default_secret(source)
+    secret = _secret(source, args.secret)
     for name, value in _sign(source, body, secret, now=time.time()).items():
         print(f"{name}: {value}")
     return 0
@@ -186,12 +212,13 @@ def sign(args: argparse.Namespace) -> int:
 def send(args: argparse.Namespace) -> int:
     import requests
 
-    from webhook_translator_tools.local.replay import sign_sample, webhook_url
+    from webhook_translator_tools.local.replay import sign_sample
 
     source = find_source(args.source)
     if not args.url.startswith(("http://", "https://")):
         raise CliError(f"--url {args.url[:80]!r} is not an http(s) URL")
-    secret = args.secret or _default_secret(source)
+    url = _target_url(args.url, source)
+    secret = _secret(source, args.secret)
     now = time.time()
     raw = read_bytes(args.file)
     data = read_json(raw)
@@ -203,7 +230,7 @@ def send(args: argparse.Namespace) -> int:
         if sample.source != source.name:
             raise CliError(f"{args.file} is a {sample.source} sample, not {source.name}: pass SOURCE {sample.source}")
         try:
-            signed = sign_sample(sample, source, secret, base_url=args.url, now=now)
+            signed = sign_sample(sample, source, secret, base_url=url, now=now)
         except SampleError as exc:
             raise CliError(str(exc)) from None
         except NotImplementedError:
@@ -212,7 +239,7 @@ def send(args: argparse.Namespace) -> int:
             raise CliError(f"the secret is not valid for {source.name}: {exc}") from None
         url, headers, body = signed.url, signed.headers, signed.body
     else:
-        url, headers, body = webhook_url(args.url, source.name), _sign(source, raw, secret, now=now), raw
+        headers, body = _sign(source, raw, secret, now=now), raw
     try:
         answer = requests.post(url, data=body, headers=headers, timeout=(5, 30))
     except requests.ConnectionError:
