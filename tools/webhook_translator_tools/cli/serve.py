@@ -48,9 +48,26 @@ def _max_receive_count() -> int:
     return int(raw)
 
 
+def _enabled_sources() -> frozenset[str] | None:
+    """``ENABLED_SOURCES`` as the receiver reads it; a name that is no source is one line, before anything starts."""
+    from webhook_translator.config import Settings
+
+    enabled = Settings.from_env({"ENABLED_SOURCES": os.environ.get("ENABLED_SOURCES", "")}).enabled_sources
+    unknown = sorted((enabled or frozenset()) - set(REGISTRY))
+    if unknown:
+        raise CliError(
+            f"ENABLED_SOURCES names no registered source: {', '.join(n[:64] for n in unknown)}; "
+            f"known: {', '.join(sorted(REGISTRY))}"
+        )
+    return enabled
+
+
 def _notes(document: SecretDocument) -> list[str]:
     notes = []
-    unsigned = sorted(name for name in REGISTRY if not document.signing_secrets_for(name))
+    enabled = _enabled_sources()
+    if enabled is not None:
+        notes.append(f"ENABLED_SOURCES: only {', '.join(sorted(enabled)) or 'no source'}; every other answers 404")
+    unsigned = sorted(n for n in REGISTRY if not document.signing_secrets_for(n) and (enabled is None or n in enabled))
     if unsigned:
         notes.append(f"no signing secret for {', '.join(unsigned)}: their webhooks are answered 503")
     tokenless = []
@@ -79,6 +96,7 @@ def serve(args: argparse.Namespace) -> int:
         raise CliError(f"--replay {args.replay}: no such directory (expected DIR/<source>/<name>.json samples)")
     if args.ours_url and not args.ours_url.startswith(("http://", "https://")):
         raise CliError(f"--ours-url {args.ours_url[:80]!r} is not an http(s) URL")
+    _enabled_sources()
     options = StackOptions(
         functions_dir=functions_dir,
         secret_text=text,
