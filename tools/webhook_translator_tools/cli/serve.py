@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
+import sys
 import threading
 from pathlib import Path
 from types import FrameType
@@ -109,7 +111,10 @@ def serve(args: argparse.Namespace) -> int:
     console = Console()
     stop = threading.Event()
 
+    received: list[int] = []
+
     def on_signal(signum: int, frame: FrameType | None) -> None:
+        received.append(signum)
         stop.set()
 
     previous: dict[signal.Signals, Any] = {}
@@ -125,8 +130,7 @@ def serve(args: argparse.Namespace) -> int:
         if args.ours_url and not args.secrets:
             notes.append("the development document's Ours token is a placeholder: pass --secrets FILE with yours")
         _banner(console, stack, secret_label, notes)
-        if replay_dir is not None and not stop.is_set():
-            _replay(console, stack, replay_dir, document, stop)
+        interrupted = replay_dir is not None and not _replay(console, stack, replay_dir, document, stop)
         while not stop.wait(0.5):
             pass
         console.say("\nStopping…")
@@ -135,7 +139,19 @@ def serve(args: argparse.Namespace) -> int:
         for which, handler in previous.items():
             signal.signal(which, handler)
     console.say("Stopped.")
-    return 0
+    # stopped before every sample was sent: the shell's status for the signal (130 for Ctrl-C)
+    return 128 + (received[-1] if received else signal.SIGINT) if interrupted else 0
+
+
+def _command() -> str:
+    """How a shell in this folder runs the command: ``webhook-translator`` when that is on PATH, else the
+    script beside this Python (``.venv/bin/webhook-translator`` after ``make run``)."""
+    script = Path(sys.executable).parent / "webhook-translator"
+    found = shutil.which("webhook-translator")
+    if not script.is_file() or (found is not None and Path(found).resolve() == script.resolve()):
+        return "webhook-translator"
+    relative = os.path.relpath(script)
+    return relative if not relative.startswith("..") else str(script)
 
 
 def _banner(console: Console, stack: LocalStack, secret_label: str, notes: list[str]) -> None:
@@ -157,7 +173,8 @@ def _banner(console: Console, stack: LocalStack, secret_label: str, notes: list[
     for note in notes:
         console.say(f"  note      {note}")
     console.say()
-    console.say("For `webhook-translator dlq list|redrive` (or the AWS CLI) in another shell:")
+    command = _command()
+    console.say(f"For `{command} dlq list|redrive` (or the AWS CLI) in another shell:")
     console.say(f"  {stack.exports()}")
     platform_exports = stack.platform_exports()
     if platform_exports is not None:
@@ -166,23 +183,23 @@ def _banner(console: Console, stack: LocalStack, secret_label: str, notes: list[
     console.say()
     example = sorted(Path("events/stripe").glob("*.json")) if Path("events/stripe").is_dir() else []
     sample = str(example[0]) if example else "events/stripe/<sample>.json"
-    console.say(f"Send a webhook:  webhook-translator send stripe {sample} --url {stack.local_receiver_url}")
+    console.say(f"Send a webhook:  {command} send stripe {sample} --url {stack.local_receiver_url}")
     console.say()
     console.say(f"Ready: POST webhooks to {stack.receiver_url}/webhooks/{{source}}")
 
 
 def _replay(
     console: Console, stack: LocalStack, directory: Path, document: SecretDocument, stop: threading.Event
-) -> None:
+) -> bool:
+    """Post every sample once; False when stopped before all were sent (the summary says how many were not)."""
     from webhook_translator_tools.local.replay import replay_directory
 
+    if stop.is_set():
+        console.line("replay: interrupted before it started: nothing sent")
+        return False
     summary = replay_directory(directory, stack.local_receiver_url, document, console=console, stop=stop)
-    parts = [f"{summary.accepted} accepted"]
-    if summary.refused:
-        parts.append(f"{len(summary.refused)} refused")
-    if summary.skipped:
-        parts.append(f"{len(summary.skipped)} skipped")
-    console.line(f"replay: {summary.sent} sent, {', '.join(parts)}")
+    console.line(summary.line())
+    return not summary.interrupted
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
