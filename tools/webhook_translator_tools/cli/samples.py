@@ -256,8 +256,34 @@ def send(args: argparse.Namespace) -> int:
     return 0 if 200 <= answer.status_code < 300 else 1
 
 
+# --- samples refresh -----------------------------------------------------------------------------
+
+
+def refresh_samples(args: argparse.Namespace) -> int:
+    from webhook_translator_tools.local.lambda_events import SAMPLE_SECRET, refresh
+
+    directory = Path(args.dir)
+    if not directory.is_dir():
+        raise CliError(f"{args.dir}: no such directory; run from the checkout, or pass the events folder")
+    secret = SAMPLE_SECRET if args.secret is None else _secret(find_source("stripe"), args.secret)
+    now = int(time.time())
+    try:
+        written = refresh(directory, now=now, secret=secret)
+    except SampleError as exc:
+        raise CliError(str(exc)) from None
+    except OSError as exc:
+        raise CliError(f"cannot write in {args.dir}: {exc.strerror or type(exc).__name__}") from None
+    at = datetime.fromtimestamp(now, UTC).isoformat().replace("+00:00", "Z")
+    for path in written:
+        print(f"wrote {path}")
+    signer = "--secret" if args.secret is not None else SAMPLE_SECRET
+    print(f"signed and timed at {at} with {signer}: the receiver accepts them for 5 minutes, Ours for 7 days")
+    return 0
+
+
 # --- the parsers ---------------------------------------------------------------------------------
 
+SAMPLE_SECRET_HELP = "whsec_sample_events_not_a_real_secret, the sample events' own"
 FILE_HELP = (
     "a raw webhook body, or a sample file in the events/<source>/<name>.json shape "
     "(its body, headers and content type are used, re-timed to a few seconds ago)"
@@ -315,3 +341,20 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     p.add_argument("--secret", metavar="S", help="the signing secret (default: the development secret `serve` uses)")
     p.set_defaults(run=send)
+
+    p = commands.add_parser(
+        "samples",
+        help="remake the Lambda events in events/apigw and events/sqs at the current time",
+        description="Sample files. `samples refresh` rewrites events/apigw/*.json and events/sqs/*.json from the raw "
+        "samples, signed and timed now (their signatures expire in minutes, their event times after 7 days).",
+    )
+    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    r = actions.add_parser(
+        "refresh",
+        help="rewrite events/apigw and events/sqs, signed and timed now",
+        description="Rewrite the API Gateway events (events/apigw) and the SQS batch (events/sqs) from the raw "
+        "samples in DIR, re-timed and signed now, for `sam local invoke -e` and the tests.",
+    )
+    r.add_argument("dir", metavar="DIR", nargs="?", default="events", help="the events folder (default: events)")
+    r.add_argument("--secret", metavar="S", help=f"the Stripe signing secret (default: {SAMPLE_SECRET_HELP})")
+    r.set_defaults(run=refresh_samples)
