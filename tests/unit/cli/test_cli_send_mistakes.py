@@ -71,3 +71,10 @@ def test_send_of_a_sample_to_another_sources_url_is_refused(run: Run, listening:
     result = run("send", "stripe", sample, "--url", f"{listening}/webhooks/tally")
     assert result.one_line_error, result
     assert "--url is the webhook URL of 'tally', not of stripe" in result.err
+
+
+def test_send_to_the_webhooks_folder_appends_source(run: Run, body_file: Path) -> None:
+    # Given a URL ending in /webhooks/ (nothing listens: the error names the URL it tried)
+    result = run("send", "stripe", str(body_file), "--url", "http://127.0.0.1:9/webhooks/", "--secret", "whsec_x")
+    assert result.one_line_error, result
+    assert "cannot connect to http://127.0.0.1:9/webhooks/stripe" in result.err

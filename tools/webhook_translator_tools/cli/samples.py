@@ -86,6 +86,8 @@ def _target_url(base: str, source: Source) -> str:
 
     url = webhook_url(base, source.name)
     _, _, rest = urlsplit(url).path.partition("/webhooks/")
+    if not rest and not urlsplit(url).query:  # …/webhooks/: the base of every source's URL
+        return url + source.name
     named = unquote(rest.split("/", 1)[0])
     if named != source.name:
         raise CliError(
