@@ -14,7 +14,7 @@ export SAM_CLI_TELEMETRY := 0
 .PHONY: help install run test unit lint template-lint bench build build-x86 clean
 
 help:
-	@echo "make run    - the whole pipeline on this machine (webhook-translator serve)"
+	@echo "make run    - the whole pipeline on this machine (webhook-translator serve); PORT=, AWS_PORT=, ARGS="
 	@echo "make test   - lint, template checks and every test suite"
 	@echo "make lint   - ruff + mypy"
 	@echo "make bench  - benchmarks (prints figures)"
@@ -36,8 +36,9 @@ $(SAMBIN)/.installed:
 
 install: $(BIN)/.installed
 
+# make run PORT=3001 AWS_PORT=5002 ARGS="--secrets my-secrets.json": serve's ports and any other option
 run: install
-	$(BIN)/webhook-translator serve --replay events
+	$(BIN)/webhook-translator serve --replay events $(if $(PORT),--port $(PORT)) $(if $(AWS_PORT),--aws-port $(AWS_PORT)) $(ARGS)
 
 lint: install
 	$(BIN)/ruff check .

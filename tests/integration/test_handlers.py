@@ -26,13 +26,13 @@ from support.aws import Queues, make_queues
 from webhook_translator import config, forwarder, receiver
 from webhook_translator.ours.client import OursClient
 from webhook_translator.secrets import StaticSecrets
+from webhook_translator_tools.local.lambda_events import signed_at
 from webhook_translator_tools.local.ours_server import LocalOurs
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "handler-test-token-0123456789"
 SIGNING = "whsec_handler_test_0123456789"
 SAMPLE_SECRET = "whsec_sample_events_not_a_real_secret"
-SAMPLE_TIME = 1794990030
 
 
 def load(name: str) -> ModuleType:
@@ -127,15 +127,16 @@ def test_a_misconfigured_function_fails_loudly_at_its_first_invocation(
 
 @pytest.mark.parametrize("path", sorted(p.name for p in (EVENTS / "apigw").glob("*.json")))
 def test_the_api_gateway_samples_are_genuine_at_their_signing_time(aws_env: None, path: str) -> None:
-    # Given a sample event and the secret and time it was signed with
+    # Given a sample event and the secret and time it was signed with (`webhook-translator samples refresh`)
     event = json.loads((EVENTS / "apigw" / path).read_text())
+    sample_time = signed_at(event)
     with mock_aws():
         queues = make_queues(boto3.client("sqs", region_name="us-east-1"))
         handler = receiver.Receiver(
             config.Settings(QUEUE_URL=queues.queue_url),
             StaticSecrets({"sources": {"stripe": {"signing_secrets": [SAMPLE_SECRET]}}}),
             sqs=queues.sqs,
-            clock=lambda: datetime.fromtimestamp(SAMPLE_TIME, UTC),
+            clock=lambda: datetime.fromtimestamp(sample_time, UTC),
         )
         # When the receiver handles it
         answer = handler.handle(event)
@@ -147,13 +148,14 @@ def test_the_api_gateway_samples_are_genuine_at_their_signing_time(aws_env: None
 def test_the_sqs_sample_batch_is_delivered_and_skipped_as_it_says(aws_env: None) -> None:
     # Given the sample batch (two mapped Stripe events and one unmapped type) at its time
     event = json.loads((EVENTS / "sqs" / "stripe-batch.json").read_text())
-    with mock_aws(), LocalOurs(tokens={TOKEN}, clock=lambda: SAMPLE_TIME + 60) as ours:
+    sample_time = signed_at(event)
+    with mock_aws(), LocalOurs(tokens={TOKEN}, clock=lambda: sample_time + 60) as ours:
         queues = make_queues(boto3.client("sqs", region_name="us-east-1"))
         handler = forwarder.Forwarder(
             config.Settings(QUEUE_URL=queues.queue_url, DLQ_URL=queues.dlq_url),
             OursClient(ours.url, StaticSecrets({"ours_token": TOKEN})),
             sqs=queues.sqs,
-            clock=lambda: SAMPLE_TIME + 30,
+            clock=lambda: sample_time + 30,
         )
         # When the forwarder handles it
         result = handler.handle(event)

@@ -179,7 +179,12 @@ def refusals() -> list[tuple[str, Any, int, str]]:
             "base64",
         ),
         ("GET", lambda: http_event("stripe", body, sig, method="GET"), 405, "POST"),
-        ("no source", lambda: {**http_event("stripe", body, sig), "pathParameters": {}}, 404, "no source"),
+        (
+            "no source",
+            lambda: {**http_event("stripe", body, sig), "pathParameters": {}, "rawPath": "/webhooks/"},
+            404,
+            "no source",
+        ),
     ]
 
 

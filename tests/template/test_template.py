@@ -42,6 +42,7 @@ APP_ENV = {
         "TRANSLATOR_CONFIG",
         "TRANSLATOR_CONFIG_FILE",
         "TRANSLATOR_CONFIG_PARAMETER",
+        "ENABLED_SOURCES",
     },
     "forwarder": {
         "QUEUE_URL",

@@ -14,8 +14,9 @@ sends each matching message's body back to the queue with its ``source`` and
 succeeded; every message it does not move is made visible again. (SQS's own
 ``StartMessageMoveTask`` cannot filter, and moto lacks it.)
 
-Nothing here reads or returns a body's content beyond the envelope's ``source``
-and ``webhook_id``: listings never carry personal data.
+Nothing here returns a body's content beyond the envelope's ``source``, ``webhook_id``
+and, for a ``stale_event`` whose attributes lack it, the provider event type (the mapper
+run again in memory): listings never carry personal data.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ class DeadLetter:
             message_id=message["MessageId"],
             source=failure.source or envelope.get("source") or "-",
             webhook_id=failure.webhook_id or envelope.get("webhook_id") or "-",
-            event_type=failure.event_type or "-",
+            event_type=failure.event_type or _stale_event_type(failure.reason, body) or "-",
             reason=failure.reason or RECEIVE_LIMIT,
             detail=failure.detail,
             attempts=failure.attempts,
@@ -130,6 +131,27 @@ def _envelope_ids(body: str) -> dict[str, str]:
     if not isinstance(data, dict):
         return {}
     return {k: v[:256] for k in ("source", "webhook_id") if isinstance(v := data.get(k), str) and v}
+
+
+def _stale_event_type(reason: str | None, body: str) -> str | None:
+    """The provider event type of a ``stale_event`` the forwarder could not name (the age check fails
+    mid-mapping): the source's mapper run again, in memory, with stale events allowed. Nothing is sent."""
+    if reason != "stale_event":
+        return None
+    from webhook_translator.config import TranslatorConfig
+    from webhook_translator.envelope import Envelope
+    from webhook_translator.sources.registry import REGISTRY
+    from webhook_translator.translation import translate
+
+    try:
+        envelope = Envelope.from_message(body)
+        now_ms = int(time.time() * 1000)
+        _, result = translate(
+            envelope, TranslatorConfig(), registry=REGISTRY, now_ms=now_ms, stale_policy="send_without_time"
+        )
+    except Exception:  # any failure: the type stays unknown, the listing goes on
+        return None
+    return result.event_type[:256] or None
 
 
 class DeadLetterQueue:

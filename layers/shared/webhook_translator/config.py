@@ -137,6 +137,16 @@ class Settings(BaseModel):
     ours_read_timeout: float = Field(default=5.0, alias="OURS_READ_TIMEOUT", gt=0)
     forward_concurrency: int = Field(default=10, alias="FORWARD_CONCURRENCY", ge=1, le=64)
     translator_config: TranslatorConfig = Field(default_factory=TranslatorConfig, alias="TRANSLATOR_CONFIG")
+    #: the sources the receiver answers for (comma-separated); unset: every registered source. Any other
+    #: source answers 404 unknown_source before the secret is read (a scanner's probe is no 503)
+    enabled_sources: frozenset[str] | None = Field(default=None, alias="ENABLED_SOURCES")
+
+    @field_validator("enabled_sources", mode="before")
+    @classmethod
+    def _split_names(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return frozenset(name for name in value.replace(",", " ").split() if name)
+        return value
 
     translator_config_file: str | None = Field(default=None, alias="TRANSLATOR_CONFIG_FILE")
     translator_config_parameter: str | None = Field(default=None, alias="TRANSLATOR_CONFIG_PARAMETER")

@@ -21,18 +21,19 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import unquote
 
 from aws_lambda_powertools.metrics import MetricUnit
 
 from webhook_translator import log_events, translator_config
 from webhook_translator.admission import Handshake, admit
 from webhook_translator.aws import sqs_client
-from webhook_translator.config import Settings, settings
+from webhook_translator.config import InvalidConfiguration, Settings, settings
 from webhook_translator.dlq_attributes import QueuedAttributes
 from webhook_translator.envelope import Envelope
 from webhook_translator.errors import (
@@ -68,11 +69,20 @@ class Answer:
         }
 
 
+def source_from_path(raw_path: object) -> str:
+    """The ``{source}`` of a raw (percent-encoded) ``…/webhooks/{source}`` path; ``""`` for any other path."""
+    parts = str(raw_path or "").split("/")
+    return unquote(parts[-1]) if len(parts) >= 3 and parts[-2] == "webhooks" else ""
+
+
 def request_from_apigw(event: Mapping[str, Any], received_at: datetime) -> tuple[str, str, InboundRequest]:
     """(method, source name, request) from an HTTP API payload-2.0 event; the body stays raw bytes."""
     http = (event.get("requestContext") or {}).get("http") or {}
     method = str(http.get("method") or "POST").upper()
-    source = ((event.get("pathParameters") or {}).get("source") or "").strip()
+    params = event.get("pathParameters") or {}
+    # the route's {source}, exactly as sent (no trimming: "stripe " is not stripe); an event without it
+    # (`sam local generate-event apigateway http-api-proxy --path webhooks/stripe`) names it in rawPath
+    source = str(params["source"] or "") if "source" in params else source_from_path(event.get("rawPath"))
     headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
     raw = event.get("body") or ""
     if event.get("isBase64Encoded"):
@@ -89,6 +99,41 @@ def request_from_apigw(event: Mapping[str, Any], received_at: datetime) -> tuple
         url += f"?{event['rawQueryString']}"
     request = InboundRequest(source=source, body=body, headers=headers, query=query, url=url, received_at=received_at)
     return method, source, request
+
+
+class _Enabled(Mapping[str, Source]):
+    """The sources of ``registry`` that ``names`` lists, each made on its first lookup (as the registry's)."""
+
+    def __init__(self, registry: Mapping[str, Source], names: frozenset[str]) -> None:
+        self._registry = registry
+        self._names = names
+
+    def __getitem__(self, name: str) -> Source:
+        if name not in self._names:
+            raise KeyError(name)
+        return self._registry[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name in self._registry if name in self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+def enabled_registry(registry: Mapping[str, Source], enabled: frozenset[str] | None) -> Mapping[str, Source]:
+    """The sources ``ENABLED_SOURCES`` names (all when unset); a name that is no source fails the init."""
+    if enabled is None:
+        return registry
+    unknown = sorted(enabled - set(registry))
+    if unknown:
+        raise InvalidConfiguration(
+            f"ENABLED_SOURCES names no registered source: {', '.join(n[:64] for n in unknown)}; "
+            f"known: {', '.join(sorted(registry))}"
+        )
+    return _Enabled(registry, enabled)
 
 
 class Receiver:
@@ -108,7 +153,7 @@ class Receiver:
         self._config = config
         self._secrets = secrets
         self.sqs = sqs if sqs is not None else sqs_client()
-        self._registry = registry
+        self._registry = enabled_registry(registry, config.enabled_sources)
         self._clock = clock
 
     def handle(self, event: Mapping[str, Any]) -> dict[str, Any]:

@@ -72,6 +72,34 @@ def load_input(source: Source, path: str, *, now: float) -> WebhookInput:
     return WebhookInput(sample.raw_body(), headers, sample.content_type, sample)
 
 
+def _secret(source: Source, given: str | None) -> str:
+    """``--secret`` as given, or the development secret when it is left out; an empty one is a mistake."""
+    if given is None:
+        return _default_secret(source)
+    if not given.strip():
+        raise CliError("--secret is empty: pass the source's signing secret, or leave --secret out for the dev secret")
+    return given
+
+
+def _target_url(base: str, source: Source) -> str:
+    """The webhook URL to post to; a URL naming another source's ``/webhooks/{name}`` is refused."""
+    from urllib.parse import unquote, urlsplit
+
+    from webhook_translator_tools.local.replay import webhook_url
+
+    url = webhook_url(base, source.name)
+    _, _, rest = urlsplit(url).path.partition("/webhooks/")
+    if not rest and not urlsplit(url).query:  # …/webhooks/: the base of every source's URL
+        return url + source.name
+    named = unquote(rest.split("/", 1)[0])
+    if named != source.name:
+        raise CliError(
+            f"--url is the webhook URL of {named[:64]!r}, not of {source.name}: "
+            f"pass SOURCE {named[:64] or '<source>'}, or a URL ending in /webhooks/{source.name}"
+        )
+    return url
+
+
 def _default_secret(source: Source) -> str:
     document, _ = dev_document()
     secrets = document.signing_secrets_for(source.name)
@@ -195,7 +223,7 @@ def sign(args: argparse.Namespace) -> int:
             f"{args.file} is a sample file, not a raw body: sign the exact bytes you will send, "
             f"or let `webhook-translator send {source.name} {args.file} --url URL` sign and post it"
         )
-    secret = args.secret or _default_secret(source)
+    secret = _secret(source, args.secret)
     for name, value in _sign(source, body, secret, now=time.time()).items():
         print(f"{name}: {value}")
     return 0
@@ -207,12 +235,13 @@ def sign(args: argparse.Namespace) -> int:
 def send(args: argparse.Namespace) -> int:
     import requests
 
-    from webhook_translator_tools.local.replay import sign_sample, webhook_url
+    from webhook_translator_tools.local.replay import sign_sample
 
     source = find_source(args.source, configured(args)[1].registry)
     if not args.url.startswith(("http://", "https://")):
         raise CliError(f"--url {args.url[:80]!r} is not an http(s) URL")
-    secret = args.secret or _default_secret(source)
+    url = _target_url(args.url, source)
+    secret = _secret(source, args.secret)
     now = time.time()
     raw = read_bytes(args.file)
     data = read_json(raw)
@@ -224,7 +253,7 @@ def send(args: argparse.Namespace) -> int:
         if sample.source != source.name:
             raise CliError(f"{args.file} is a {sample.source} sample, not {source.name}: pass SOURCE {sample.source}")
         try:
-            signed = sign_sample(sample, source, secret, base_url=args.url, now=now)
+            signed = sign_sample(sample, source, secret, base_url=url, now=now)
         except SampleError as exc:
             raise CliError(str(exc)) from None
         except NotImplementedError:
@@ -233,7 +262,7 @@ def send(args: argparse.Namespace) -> int:
             raise CliError(f"the secret is not valid for {source.name}: {exc}") from None
         url, headers, body = signed.url, signed.headers, signed.body
     else:
-        url, headers, body = webhook_url(args.url, source.name), _sign(source, raw, secret, now=now), raw
+        headers, body = _sign(source, raw, secret, now=now), raw
     try:
         answer = requests.post(url, data=body, headers=headers, timeout=(5, 30))
     except requests.ConnectionError:
@@ -250,8 +279,34 @@ def send(args: argparse.Namespace) -> int:
     return 0 if 200 <= answer.status_code < 300 else 1
 
 
+# --- samples refresh -----------------------------------------------------------------------------
+
+
+def refresh_samples(args: argparse.Namespace) -> int:
+    from webhook_translator_tools.local.lambda_events import SAMPLE_SECRET, refresh
+
+    directory = Path(args.dir)
+    if not directory.is_dir():
+        raise CliError(f"{args.dir}: no such directory; run from the checkout, or pass the events folder")
+    secret = SAMPLE_SECRET if args.secret is None else _secret(find_source("stripe"), args.secret)
+    now = int(time.time())
+    try:
+        written = refresh(directory, now=now, secret=secret)
+    except SampleError as exc:
+        raise CliError(str(exc)) from None
+    except OSError as exc:
+        raise CliError(f"cannot write in {args.dir}: {exc.strerror or type(exc).__name__}") from None
+    at = datetime.fromtimestamp(now, UTC).isoformat().replace("+00:00", "Z")
+    for path in written:
+        print(f"wrote {path}")
+    signer = "--secret" if args.secret is not None else SAMPLE_SECRET
+    print(f"signed and timed at {at} with {signer}: the receiver accepts them for 5 minutes, Ours for 7 days")
+    return 0
+
+
 # --- the parsers ---------------------------------------------------------------------------------
 
+SAMPLE_SECRET_HELP = "whsec_sample_events_not_a_real_secret, the sample events' own"
 FILE_HELP = (
     "a raw webhook body, or a sample file in the events/<source>/<name>.json shape "
     "(its body, headers and content type are used, re-timed to a few seconds ago)"
@@ -318,3 +373,20 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--secret", metavar="S", help="the signing secret (default: the development secret `serve` uses)")
     add_config_argument(p)
     p.set_defaults(run=send)
+
+    p = commands.add_parser(
+        "samples",
+        help="remake the Lambda events in events/apigw and events/sqs at the current time",
+        description="Sample files. `samples refresh` rewrites events/apigw/*.json and events/sqs/*.json from the raw "
+        "samples, signed and timed now (their signatures expire in minutes, their event times after 7 days).",
+    )
+    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    r = actions.add_parser(
+        "refresh",
+        help="rewrite events/apigw and events/sqs, signed and timed now",
+        description="Rewrite the API Gateway events (events/apigw) and the SQS batch (events/sqs) from the raw "
+        "samples in DIR, re-timed and signed now, for `sam local invoke -e` and the tests.",
+    )
+    r.add_argument("dir", metavar="DIR", nargs="?", default="events", help="the events folder (default: events)")
+    r.add_argument("--secret", metavar="S", help=f"the Stripe signing secret (default: {SAMPLE_SECRET_HELP})")
+    r.set_defaults(run=refresh_samples)

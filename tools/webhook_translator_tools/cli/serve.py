@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
+import sys
 import tempfile
 import threading
 from collections.abc import Mapping
@@ -58,9 +60,26 @@ def _max_receive_count() -> int:
     return int(raw)
 
 
+def _enabled_sources(registry: Mapping[str, Source]) -> frozenset[str] | None:
+    """``ENABLED_SOURCES`` as the receiver reads it; a name that is no source is one line, before anything starts."""
+    from webhook_translator.config import Settings
+
+    enabled = Settings.from_env({"ENABLED_SOURCES": os.environ.get("ENABLED_SOURCES", "")}).enabled_sources
+    unknown = sorted((enabled or frozenset()) - set(registry))
+    if unknown:
+        raise CliError(
+            f"ENABLED_SOURCES names no registered source: {', '.join(n[:64] for n in unknown)}; "
+            f"known: {', '.join(sorted(registry))}"
+        )
+    return enabled
+
+
 def _notes(document: SecretDocument, registry: Mapping[str, Source]) -> list[str]:
     notes = []
-    unsigned = sorted(name for name in registry if not document.signing_secrets_for(name))
+    enabled = _enabled_sources(registry)
+    if enabled is not None:
+        notes.append(f"ENABLED_SOURCES: only {', '.join(sorted(enabled)) or 'no source'}; every other answers 404")
+    unsigned = sorted(n for n in registry if not document.signing_secrets_for(n) and (enabled is None or n in enabled))
     if unsigned:
         notes.append(f"no signing secret for {', '.join(unsigned)}: their webhooks are answered 503")
     tokenless = []
@@ -109,6 +128,7 @@ def serve(args: argparse.Namespace) -> int:
         raise CliError(f"--replay {args.replay}: no such directory (expected DIR/<source>/<name>.json samples)")
     if args.ours_url and not args.ours_url.startswith(("http://", "https://")):
         raise CliError(f"--ours-url {args.ours_url[:80]!r} is not an http(s) URL")
+    _enabled_sources(registry)
     options = StackOptions(
         functions_dir=functions_dir,
         secret_text=text,
@@ -121,7 +141,10 @@ def serve(args: argparse.Namespace) -> int:
     console = Console()
     stop = threading.Event()
 
+    received: list[int] = []
+
     def on_signal(signum: int, frame: FrameType | None) -> None:
+        received.append(signum)
         stop.set()
 
     previous: dict[signal.Signals, Any] = {}
@@ -137,8 +160,7 @@ def serve(args: argparse.Namespace) -> int:
         if args.ours_url and not args.secrets:
             notes.append("the development document's Ours token is a placeholder: pass --secrets FILE with yours")
         _banner(console, stack, secret_label, notes, registry)
-        if replay_dir is not None and not stop.is_set():
-            _replay(console, stack, replay_dir, document, stop, registry)
+        interrupted = replay_dir is not None and not _replay(console, stack, replay_dir, document, stop, registry)
         while not stop.wait(0.5):
             pass
         console.say("\nStopping…")
@@ -147,7 +169,19 @@ def serve(args: argparse.Namespace) -> int:
         for which, handler in previous.items():
             signal.signal(which, handler)
     console.say("Stopped.")
-    return 0
+    # stopped before every sample was sent: the shell's status for the signal (130 for Ctrl-C)
+    return 128 + (received[-1] if received else signal.SIGINT) if interrupted else 0
+
+
+def _command() -> str:
+    """How a shell in this folder runs the command: ``webhook-translator`` when that is on PATH, else the
+    script beside this Python (``.venv/bin/webhook-translator`` after ``make run``)."""
+    script = Path(sys.executable).parent / "webhook-translator"
+    found = shutil.which("webhook-translator")
+    if not script.is_file() or (found is not None and Path(found).resolve() == script.resolve()):
+        return "webhook-translator"
+    relative = os.path.relpath(script)
+    return relative if not relative.startswith("..") else str(script)
 
 
 def _banner(
@@ -171,7 +205,8 @@ def _banner(
     for note in notes:
         console.say(f"  note      {note}")
     console.say()
-    console.say("For `webhook-translator dlq list|redrive` (or the AWS CLI) in another shell:")
+    command = _command()
+    console.say(f"For `{command} dlq list|redrive` (or the AWS CLI) in another shell:")
     console.say(f"  {stack.exports()}")
     platform_exports = stack.platform_exports()
     if platform_exports is not None:
@@ -180,7 +215,7 @@ def _banner(
     console.say()
     example = sorted(Path("events/stripe").glob("*.json")) if Path("events/stripe").is_dir() else []
     sample = str(example[0]) if example else "events/stripe/<sample>.json"
-    console.say(f"Send a webhook:  webhook-translator send stripe {sample} --url {stack.local_receiver_url}")
+    console.say(f"Send a webhook:  {command} send stripe {sample} --url {stack.local_receiver_url}")
     console.say()
     console.say(f"Ready: POST webhooks to {stack.receiver_url}/webhooks/{{source}}")
 
@@ -192,18 +227,18 @@ def _replay(
     document: SecretDocument,
     stop: threading.Event,
     registry: Mapping[str, Source],
-) -> None:
+) -> bool:
+    """Post every sample once; False when stopped before all were sent (the summary says how many were not)."""
     from webhook_translator_tools.local.replay import replay_directory
 
+    if stop.is_set():
+        console.line("replay: interrupted before it started: nothing sent")
+        return False
     summary = replay_directory(
         directory, stack.local_receiver_url, document, console=console, stop=stop, registry=registry
     )
-    parts = [f"{summary.accepted} accepted"]
-    if summary.refused:
-        parts.append(f"{len(summary.refused)} refused")
-    if summary.skipped:
-        parts.append(f"{len(summary.skipped)} skipped")
-    console.line(f"replay: {summary.sent} sent, {', '.join(parts)}")
+    console.line(summary.line())
+    return not summary.interrupted
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -31,6 +31,8 @@ ROUTE_KEY: Final = "POST /webhooks/{source}"
 #: API Gateway's payload limit for HTTP APIs
 MAX_PAYLOAD_BYTES: Final = 10 * 1024 * 1024
 API_ID: Final = "local"
+#: pending connections the receiver's socket holds (Linux caps it at net.core.somaxconn, 4096 by default)
+LISTEN_BACKLOG: Final = 1024
 
 Invoke = Callable[[dict[str, Any]], Any]
 
@@ -118,8 +120,12 @@ def build_event(
 
 
 class _Server(ThreadingHTTPServer):
+    """A thread per connection (each waits its turn at the receiver), and a listen backlog for bursts:
+    socketserver's default of 5 resets connections when a provider's retries and a replay arrive together."""
+
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = LISTEN_BACKLOG
     invoke: Invoke
     console: Console | None
 

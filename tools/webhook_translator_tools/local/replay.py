@@ -62,10 +62,24 @@ class ReplaySummary:
     accepted: int = 0
     refused: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    #: samples never posted because the replay was stopped (Ctrl-C, SIGTERM)
+    not_sent: int = 0
+    interrupted: bool = False
 
     @property
     def sent(self) -> int:
         return self.accepted + len(self.refused)
+
+    def line(self) -> str:
+        """``replay: 21 sent, 21 accepted`` — and, when interrupted, how many were never sent."""
+        parts = [f"{self.accepted} accepted"]
+        if self.refused:
+            parts.append(f"{len(self.refused)} refused")
+        if self.skipped:
+            parts.append(f"{len(self.skipped)} skipped")
+        if self.interrupted:
+            return f"replay: interrupted: {self.sent} sent, {', '.join(parts)}, {self.not_sent} not sent"
+        return f"replay: {self.sent} sent, {', '.join(parts)}"
 
 
 def replay_directory(
@@ -108,8 +122,9 @@ def replay_directory(
     console.say(
         f"Replaying {len(loaded)} sample{'s' if len(loaded) != 1 else ''} from {directory}/ (signed, re-timed to now)"
     )
-    for label, sample in loaded:
+    for index, (label, sample) in enumerate(loaded):
         if stop is not None and stop.is_set():
+            summary.interrupted, summary.not_sent = True, len(loaded) - index
             break
         source = registry.get(sample.source)
         if source is None:

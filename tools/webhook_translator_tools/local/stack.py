@@ -101,11 +101,18 @@ class StackOptions:
     region: str = FAKE_AWS["AWS_DEFAULT_REGION"]
 
 
+#: the ``make run`` variable behind each of serve's port flags
+MAKE_VARIABLES: Final = {"--port": "PORT", "--aws-port": "AWS_PORT"}
+
+
 def _bind_error(exc: OSError, host: str, port: int, what: str, flag: str) -> PortInUse:
+    make = f"make run {MAKE_VARIABLES[flag]}=N"
     if exc.errno == errno.EADDRINUSE:
-        return PortInUse(f"port {port} on {host} is already in use ({what}): stop what uses it or pass {flag} N")
+        return PortInUse(
+            f"port {port} on {host} is already in use ({what}): stop what uses it or pass {flag} N ({make})"
+        )
     if exc.errno == errno.EACCES:
-        return PortInUse(f"port {port} on {host} needs privileges ({what}): pass {flag} N with N >= 1024")
+        return PortInUse(f"port {port} on {host} needs privileges ({what}): pass {flag} N with N >= 1024 ({make})")
     detail = exc.strerror or type(exc).__name__
     return PortInUse(f"cannot listen on {host}:{port} ({what}): {detail}; check --host and {flag}")
 
