@@ -369,3 +369,34 @@ def test_importing_the_spec_package_imports_no_jmespath() -> None:
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60)
     # Then jmespath and the engine are not imported yet
     assert out.stdout.strip() == "False"
+
+
+def test_the_receiver_verifying_a_spec_source_builds_no_track_event() -> None:
+    # When a fresh receiver looks up Resend and verifies (and ids) a webhook
+    probe = """
+import base64, json, sys
+from datetime import datetime, timezone
+from standardwebhooks.webhooks import Webhook
+import webhook_translator.receiver
+from webhook_translator.sources.registry import REGISTRY
+from webhook_translator.sources.request import InboundRequest
+from pydantic import BaseModel
+secret = "whsec_" + base64.b64encode(b"k" * 32).decode()
+body = b'{"type":"email.sent","data":{"to":["a@b.co"]}}'
+now = datetime.now(timezone.utc)
+headers = {"svix-id": "m1", "svix-timestamp": str(int(now.timestamp())),
+           "svix-signature": Webhook(secret).sign("m1", now, body.decode()), "content-type": "application/json"}
+source = REGISTRY["resend"]
+request = InboundRequest(source="resend", body=body, headers=headers)
+source.verify(request, [secret])
+assert source.webhook_id(request) == "m1"
+def subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from subclasses(sub)
+built = [c for c in set(subclasses(BaseModel)) if c.__dict__.get("__pydantic_complete__")]
+print(json.dumps(sorted(c.__qualname__ for c in built if c.__module__.startswith("webhook_translator.ours"))))
+"""
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60)
+    # Then no TrackEvent model is built on the receiver's path
+    assert json.loads(out.stdout) == []
