@@ -30,6 +30,8 @@ SOURCES: Final[Mapping[str, tuple[str, str]]] = {
     "jotform": ("webhook_translator.sources.jotform", "JotformSource"),
     "calendly": ("webhook_translator.sources.calendly", "CalendlySource"),
     "standard-webhooks": ("webhook_translator.sources.standard_webhooks", "StandardWebhooksSource"),
+    # second wave (issue 11)
+    "hubspot": ("webhook_translator.sources.hubspot", "HubSpotSource"),
 }
 
 
