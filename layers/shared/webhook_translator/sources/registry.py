@@ -32,6 +32,7 @@ SOURCES: Final[Mapping[str, tuple[str, str]]] = {
     "standard-webhooks": ("webhook_translator.sources.standard_webhooks", "StandardWebhooksSource"),
     # second wave (issue 11)
     "hubspot": ("webhook_translator.sources.hubspot", "HubSpotSource"),
+    "zoom": ("webhook_translator.sources.zoom", "ZoomSource"),
 }
 
 
