@@ -33,6 +33,7 @@ SOURCES: Final[Mapping[str, tuple[str, str]]] = {
     # second wave (issue 11)
     "hubspot": ("webhook_translator.sources.hubspot", "HubSpotSource"),
     "zoom": ("webhook_translator.sources.zoom", "ZoomSource"),
+    "callrail": ("webhook_translator.sources.callrail", "CallRailSource"),
 }
 
 
