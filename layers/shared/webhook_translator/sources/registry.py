@@ -34,6 +34,7 @@ SOURCES: Final[Mapping[str, tuple[str, str]]] = {
     "hubspot": ("webhook_translator.sources.hubspot", "HubSpotSource"),
     "zoom": ("webhook_translator.sources.zoom", "ZoomSource"),
     "callrail": ("webhook_translator.sources.callrail", "CallRailSource"),
+    "shopify": ("webhook_translator.sources.shopify", "ShopifySource"),
 }
 
 
