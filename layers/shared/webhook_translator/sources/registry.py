@@ -35,6 +35,7 @@ SOURCES: Final[Mapping[str, tuple[str, str]]] = {
     "zoom": ("webhook_translator.sources.zoom", "ZoomSource"),
     "callrail": ("webhook_translator.sources.callrail", "CallRailSource"),
     "shopify": ("webhook_translator.sources.shopify", "ShopifySource"),
+    "woocommerce": ("webhook_translator.sources.woocommerce", "WooCommerceSource"),
 }
 
 
