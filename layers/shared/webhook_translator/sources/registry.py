@@ -36,6 +36,7 @@ SOURCES: Final[Mapping[str, tuple[str, str]]] = {
     "callrail": ("webhook_translator.sources.callrail", "CallRailSource"),
     "shopify": ("webhook_translator.sources.shopify", "ShopifySource"),
     "woocommerce": ("webhook_translator.sources.woocommerce", "WooCommerceSource"),
+    "calcom": ("webhook_translator.sources.calcom", "CalComSource"),
 }
 
 
