@@ -58,8 +58,8 @@ def test_a_function_module_imports_no_source_and_builds_no_track_event(module: s
 def test_listing_the_registry_imports_no_source() -> None:
     # When the names are listed and looked up without taking a source
     found = probe(
-        "from webhook_translator.sources.registry import REGISTRY\n"
-        "assert sorted(REGISTRY) and 'stripe' in REGISTRY and 'nope' not in REGISTRY and len(REGISTRY) == 7"
+        "from webhook_translator.sources.registry import REGISTRY, SOURCES\n"
+        "assert sorted(REGISTRY) and 'stripe' in REGISTRY and 'nope' not in REGISTRY and len(REGISTRY) == len(SOURCES)"
     )
     # Then no source module is imported
     assert SOURCE_MODULES.isdisjoint(found["modules"])

@@ -119,8 +119,10 @@ def test_a_redelivery_under_another_webhook_id_is_the_same_event(h: Any) -> None
 
 
 def test_the_time_is_when_shopify_triggered_it_and_a_stale_retry_is_a_stale_event(h: Any) -> None:
-    headers = headers_of(h, "orders_create")
+    headers = {**headers_of(h, "orders_create"), "X-Shopify-Triggered-At": "2026-11-18T09:12:34.123456789Z"}
     assert h.one(h.body("orders_create"), headers)["time"] == 1794993154123  # 09:12:34.123Z
+    # without the header (a translate of a raw body), the body's updated_at
+    assert h.one(h.body("orders_create"), headers_of(h, "orders_create"))["time"] == 1794993154000
     stale = {**headers, "X-Shopify-Triggered-At": "2026-11-10T09:12:34Z"}
     with pytest.raises(MappingError) as info:
         h.map(h.body("orders_create"), stale)
