@@ -10,8 +10,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-
 from reasons import assert_reason
+
 from webhook_translator.errors import BadRequest, SignatureError
 
 SECRET = "calcom-webhook-secret-4f1c2b"

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-
 from reasons import assert_reason
+
 from webhook_translator.errors import BadRequest, MappingError, SignatureError
 
 TOKEN = "callrail-company-webhook-token-5d41402abc4b2a76"

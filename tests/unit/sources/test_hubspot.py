@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 from hubspot.utils.signature import Signature
-
 from reasons import assert_reason
+
 from webhook_translator.errors import BadRequest, NoIdentity, SignatureError
 from webhook_translator.receiver import request_from_apigw
 from webhook_translator.sources.hubspot_signing import public_urls
@@ -162,7 +162,7 @@ def test_v3_decodes_hubspots_escapes_in_the_uri(h: Any) -> None:
         ("wrong api key", BODY, lambda h: {"X-Webhook-Token": "guess"}, "no_matching_secret"),
         ("nothing", BODY, lambda h: {}, "missing_signature"),
     ],
-    ids=lambda v: v if isinstance(v, str) and " " in v or v == "nothing" else "",
+    ids=lambda v: v if (isinstance(v, str) and " " in v) or v == "nothing" else "",
 )
 def test_a_bad_request_is_refused_with_its_reason(
     h: Any, case: str, body: bytes, headers: Callable[[Any], dict[str, str]], code: str
@@ -177,7 +177,8 @@ def test_through_the_receiver_a_v2_delivery_is_queued_and_a_wrong_one_refused(h:
     body = h.raw(h.body("workflow_contact_lead"))
     status, answer, envelope = h.receive(body, {"Content-Type": "application/json", **v2(body=body)}, secrets=[SECRET])
     assert status == 200, answer
-    assert envelope is not None and answer["id"].startswith("251:")
+    assert envelope is not None
+    assert answer["id"].startswith("251:")
     wrong = {"Content-Type": "application/json", **v2(secret="wrong", body=body)}
     status, answer, envelope = h.receive(body, wrong, secrets=[SECRET])
     assert (status, envelope) == (401, None)
@@ -189,7 +190,8 @@ def test_through_the_receiver_a_v2_delivery_is_queued_and_a_wrong_one_refused(h:
 def test_a_record_is_keyed_on_its_object_id_and_body_hash(h: Any) -> None:
     body = h.body("workflow_contact_lead")
     first = h.source.webhook_id(h.request(body))
-    assert first.startswith("251:") and len(first) == 4 + 16
+    assert first.startswith("251:")
+    assert len(first) == 4 + 16
     body["properties"]["lastname"]["value"] = "Lee-Park"
     assert h.source.webhook_id(h.request(body)) != first  # another change, another id
     assert h.source.webhook_id(h.request(h.body("workflow_contact_qualified"))).startswith("9051:")
@@ -236,7 +238,8 @@ def test_the_distinct_id_is_stable_across_retries(h: Any) -> None:
 
 def test_external_id_none_leaves_the_contact_id_out(h: Any) -> None:
     out = h.one(h.body("workflow_contact_lead"), config={"options": {"external_id": "none"}})
-    assert "externalId" not in out and out["email"]
+    assert "externalId" not in out
+    assert out["email"]
 
 
 def test_a_batch_with_a_bad_item_keeps_the_good_ones(h: Any) -> None:
@@ -249,14 +252,17 @@ def test_a_batch_with_a_bad_item_keeps_the_good_ones(h: Any) -> None:
     assert [e.to_ours()["distinctId"] for e in result.events] == ["hubspot:1794", "hubspot:1795"]
     assert [e.to_ours()["event"] for e in result.events] == ["Lead Created", "Customer Created"]
     [failure] = result.failures
-    assert failure.message.startswith("item 2 of 4:") and failure.reason == "invalid_payload"
+    assert failure.message.startswith("item 2 of 4:")
+    assert failure.reason == "invalid_payload"
 
 
 def test_a_batch_of_ignored_events_is_skipped(h: Any) -> None:
     result = h.map(h.body("subscription_batch")[2:])
-    assert result.skipped == "ignored_type" and not result.failures
+    assert result.skipped == "ignored_type"
+    assert not result.failures
 
 
 def test_subscription_items_without_the_contact_id_as_identity_fail_no_identity(h: Any) -> None:
     result = h.map(h.body("subscription_batch"), config={"options": {"external_id": "none"}})
-    assert not result.events and all(isinstance(f, NoIdentity) for f in result.failures)
+    assert not result.events
+    assert all(isinstance(f, NoIdentity) for f in result.failures)

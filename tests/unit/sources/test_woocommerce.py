@@ -11,8 +11,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-
 from reasons import assert_reason
+
 from webhook_translator.errors import BadRequest, MappingError, SignatureError
 
 SECRET = "wc-webhook-secret-+A9z!x7Q"
@@ -94,7 +94,8 @@ def test_through_the_receiver_the_webhook_id_is_the_delivery_id(h: Any) -> None:
     body, headers = signed(h, "order_created")
     status, answer, queued = h.receive(body, headers, secrets=[SECRET])
     assert (status, answer["id"]) == (200, "8f14e45fceea167a5a36dedd4bea2543")
-    assert queued is not None and queued.headers["x-wc-webhook-topic"] == "order.created"
+    assert queued is not None
+    assert queued.headers["x-wc-webhook-topic"] == "order.created"
 
 
 def test_a_webhook_without_a_topic_is_a_bad_request(h: Any) -> None:

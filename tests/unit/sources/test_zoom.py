@@ -10,8 +10,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-
 from reasons import assert_reason
+
 from webhook_translator.errors import BadRequest, SignatureError
 
 SECRET = "zoom-secret-token-Xy12Ab34"
@@ -114,7 +114,9 @@ def test_an_unsigned_or_wrongly_signed_challenge_is_refused_without_an_answer(h:
     body = challenge("attacker-chosen-text")
     for headers in ({"Content-Type": "application/json"}, signed(h, body, secret="guess", age_s=60)):
         status, answer, queued = h.receive(body, headers, secrets=[SECRET])
-        assert status == 401 and "encryptedToken" not in answer and queued is None
+        assert status == 401
+        assert "encryptedToken" not in answer
+        assert queued is None
 
 
 def test_a_challenge_without_a_plain_token_is_a_bad_request(h: Any) -> None:
