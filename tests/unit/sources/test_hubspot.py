@@ -12,7 +12,7 @@ import pytest
 from hubspot.utils.signature import Signature
 from reasons import assert_reason
 
-from webhook_translator.errors import BadRequest, NoIdentity, SignatureError
+from webhook_translator.errors import BadRequest, SignatureError
 from webhook_translator.receiver import request_from_apigw
 from webhook_translator.sources.hubspot_signing import public_urls
 
@@ -256,6 +256,14 @@ def test_a_batch_with_a_bad_item_keeps_the_good_ones(h: Any) -> None:
     assert failure.reason == "invalid_payload"
 
 
+def test_a_stale_item_is_a_stale_event_of_its_own(h: Any) -> None:
+    batch = h.body("subscription_batch")[:2]
+    batch[1]["occurredAt"] = h.now_ms - 8 * 86_400_000
+    result = h.map(batch)
+    assert [e.to_ours()["distinctId"] for e in result.events] == ["hubspot:1794"]
+    assert [f.reason for f in result.failures] == ["stale_event"]
+
+
 def test_a_batch_of_ignored_events_is_skipped(h: Any) -> None:
     result = h.map(h.body("subscription_batch")[2:])
     assert result.skipped == "ignored_type"
@@ -265,4 +273,4 @@ def test_a_batch_of_ignored_events_is_skipped(h: Any) -> None:
 def test_subscription_items_without_the_contact_id_as_identity_fail_no_identity(h: Any) -> None:
     result = h.map(h.body("subscription_batch"), config={"options": {"external_id": "none"}})
     assert not result.events
-    assert all(isinstance(f, NoIdentity) for f in result.failures)
+    assert all(f.reason == "no_identity" for f in result.failures)

@@ -188,7 +188,7 @@ class HubSpotSource(Source):
             try:
                 kind, track = self._map_item(item, ctx, opts)
             except MappingError as exc:
-                failures.append(type(exc)(f"item {index} of {len(items)}: {exc.message}", reason=exc.reason))
+                failures.append(MappingError(f"item {index} of {len(items)}: {exc.message}", reason=exc.reason))
                 continue
             if kind not in kinds:
                 kinds.append(kind)
