@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from webhook_translator.envelope import Envelope
-from webhook_translator.errors import MappingError
+from webhook_translator.errors import MappingError, UnsupportedMediaType
 from webhook_translator.sources.base import HmacSource, require, require_id
 from webhook_translator.sources.common import Person, clean, fit_properties, iso_to_ms
 from webhook_translator.sources.context import MapContext, MapResult
@@ -152,7 +152,8 @@ class WooCommerceSource(HmacSource):
         return {"received": True, "ping": True} if _is_ping(request) else None
 
     def webhook_id(self, request: InboundRequest) -> str | None:
-        require(request.content_type == "application/json", "WooCommerce sends JSON, except for its ping")
+        if request.content_type != "application/json":
+            raise UnsupportedMediaType("woocommerce sends application/json, except for its webhook_id=<id> ping")
         require(request.header(TOPIC), "missing X-WC-Webhook-Topic header")
         require(isinstance(request.json(), dict), "not a WooCommerce webhook: expected a JSON object")
         ident = request.header(DELIVERY_ID)
