@@ -102,6 +102,7 @@ def _value(raw: Any) -> Any:
 
 
 def _stage_type(stage: Any, qualified: str, customer: str, default: str | None) -> str | None:
+    """The event type a lifecycle stage makes: ``customer``, a qualified stage, or ``default``."""
     text = (clean(stage) or "").lower()
     return customer if text == "customer" else qualified if text in _QUALIFIED else default
 
@@ -156,8 +157,8 @@ class HubSpotSource(Source):
         if object_id is None or not isinstance(props, dict):
             raise MappingError("HubSpot record does not match the expected shape (objectId, properties)")
         values = {name: _value(raw) for name, raw in props.items()}
-        kind = _stage_type(values.get("lifecyclestage"), WORKFLOW_QUALIFIED, WORKFLOW_CUSTOMER, WORKFLOW_LEAD)
-        assert kind is not None
+        stage = values.get("lifecyclestage")
+        kind = _stage_type(stage, WORKFLOW_QUALIFIED, WORKFLOW_CUSTOMER, None) or WORKFLOW_LEAD
         if (skipped := ctx.unmapped(kind)) is not None:
             return skipped
         person = Person()
