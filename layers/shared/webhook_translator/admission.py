@@ -72,11 +72,13 @@ def check_request(source: Source, request: InboundRequest, *, method: str, max_b
         )
 
 
-def verify(source: Source, request: InboundRequest, secrets_for: SecretsFor) -> None:
+def verify(source: Source, request: InboundRequest, secrets_for: SecretsFor) -> list[str]:
+    """The source's secrets, once one of them verified ``request``."""
     secrets = list(secrets_for(source.name))
     if not secrets:
         raise ConfigurationError(f"no signing secret configured for source {source.name!r}")
     source.verify(request, secrets)
+    return secrets
 
 
 def wrap(source: Source, request: InboundRequest) -> Admitted:
@@ -104,9 +106,10 @@ def admit(
     """What the receiver does with ``request``, in the receiver's order; raises the typed refusal."""
     source = find_source(request.source, registry)
     check_request(source, request, method=method, max_body_bytes=max_body_bytes)
+    secrets: list[str] = []
     if secrets_for is not None:
-        verify(source, request, secrets_for)
-    challenge = source.handshake(request)
+        secrets = verify(source, request, secrets_for)
+    challenge = source.handshake(request, secrets)
     if challenge is not None:
         return Handshake(source, challenge)
     return wrap(source, request)

@@ -149,6 +149,8 @@ class Forwarder:
             for track in result.events:
                 self._check_time_left()
                 self._client.track(track, source=source.name, attempt=attempts)
+            if result.failures:  # the good items are delivered; the webhook goes to the DLQ for the bad one
+                raise result.failures[0]
             return Outcome("delivered", source_name, webhook_id, event_type, events=len(result.events))
         except RetryableDeliveryError as exc:
             return self._retry(record, source_name, webhook_id, event_type, exc, attempts)

@@ -97,7 +97,10 @@ def request_from_apigw(event: Mapping[str, Any], received_at: datetime) -> tuple
     url = f"https://{domain}{event.get('rawPath') or ''}"
     if event.get("rawQueryString"):
         url += f"?{event['rawQueryString']}"
-    request = InboundRequest(source=source, body=body, headers=headers, query=query, url=url, received_at=received_at)
+    stage = str((event.get("requestContext") or {}).get("stage") or "")
+    request = InboundRequest(
+        source=source, body=body, headers=headers, query=query, url=url, stage=stage, received_at=received_at
+    )
     return method, source, request
 
 

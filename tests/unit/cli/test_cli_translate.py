@@ -108,7 +108,7 @@ def test_a_header_sets_the_content_type_the_receiver_would_check(run: Run, tmp_p
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["translate", "shopify", "FILE"], "unknown source 'shopify'; known sources: "),
+        (["translate", "nosuchsource", "FILE"], "unknown source 'nosuchsource'; known sources: "),
         (["translate", "stripe", "/no/such/file.json"], "cannot read FILE /no/such/file.json: No such file"),
         (["translate", "stripe", "DIR"], "it is a directory"),
         (

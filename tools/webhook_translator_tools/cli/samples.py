@@ -187,6 +187,8 @@ def translate(args: argparse.Namespace) -> int:
         raise CliError(f"cannot translate {source.name} {webhook_id}: {_failure(exc)}") from None
     bodies: list[dict[str, Any]] = [{"token": MASK, **event.to_ours()} for event in result.events]
     print(json.dumps(bodies, indent=2, ensure_ascii=False))
+    if result.failures:  # a batch with bad items: the good ones are printed, the first bad one named
+        raise CliError(f"cannot translate {source.name} {webhook_id}: {_failure(result.failures[0])}")
     if result.skipped is not None:
         print(
             f"{source.name} {webhook_id}: {result.event_type} is skipped ({result.skipped}); nothing goes to Ours",

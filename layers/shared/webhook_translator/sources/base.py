@@ -57,8 +57,11 @@ class Source(ABC):
         """
         return None
 
-    def handshake(self, request: InboundRequest) -> dict[str, Any] | None:
-        """An answer to a URL-verification challenge, or None for an ordinary webhook."""
+    def handshake(self, request: InboundRequest, secrets: Sequence[str] = ()) -> dict[str, Any] | None:
+        """An answer to a URL-verification challenge, or None for an ordinary webhook.
+
+        Called after :meth:`verify` with the same ``secrets`` (empty in a dry run), for
+        challenges answered with a keyed hash (Zoom's ``encryptedToken``)."""
         return None
 
     @abstractmethod

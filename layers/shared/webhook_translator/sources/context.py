@@ -24,11 +24,18 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 
 @dataclass(frozen=True)
 class MapResult:
-    """What a mapper made of one webhook: 0..n TrackEvents, or a reason it was skipped."""
+    """What a mapper made of one webhook: 0..n TrackEvents, or a reason it was skipped.
+
+    A webhook holding several items (HubSpot's batches) maps each on its own: the good
+    ones become ``events``, each bad one a permanent ``failures`` entry. The forwarder
+    delivers the events, then dead-letters the webhook with the first failure's reason
+    (a redrive re-sends the good ones with the same distinctIds: Ours keeps one of each).
+    """
 
     event_type: str
     events: tuple[TrackEvent, ...] = ()
     skipped: str | None = None
+    failures: tuple[MappingError, ...] = ()
 
 
 #: how far ahead of our clock a provider's timestamp may be before it is an error (clock skew)

@@ -32,6 +32,13 @@ SOURCES: Final[Mapping[str, tuple[str, str]]] = {
     "resend": ("webhook_translator.spec.builtin", "resend"),
     "clerk": ("webhook_translator.spec.builtin", "clerk"),
     "github": ("webhook_translator.spec.builtin", "github"),
+    # second wave (issue 11)
+    "hubspot": ("webhook_translator.sources.hubspot", "HubSpotSource"),
+    "zoom": ("webhook_translator.sources.zoom", "ZoomSource"),
+    "callrail": ("webhook_translator.sources.callrail", "CallRailSource"),
+    "shopify": ("webhook_translator.sources.shopify", "ShopifySource"),
+    "woocommerce": ("webhook_translator.sources.woocommerce", "WooCommerceSource"),
+    "calcom": ("webhook_translator.sources.calcom", "CalComSource"),
 }
 
 

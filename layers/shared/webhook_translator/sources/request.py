@@ -22,6 +22,8 @@ class InboundRequest:
     headers: Mapping[str, str] = field(default_factory=dict)
     query: Mapping[str, str] = field(default_factory=dict)
     url: str = ""
+    #: API Gateway's stage (``requestContext.stage``; ``$default`` or a name that prefixes ``rawPath``)
+    stage: str = ""
     received_at: datetime = field(default_factory=lambda: datetime.now().astimezone())
 
     def header(self, name: str) -> str | None:

@@ -106,7 +106,7 @@ class SpecSource(Source):
         require(isinstance(document, dict), f"not a {self.title} webhook: expected a JSON object")
         return document
 
-    def handshake(self, request: InboundRequest) -> dict[str, Any] | None:
+    def handshake(self, request: InboundRequest, secrets: Sequence[str] = ()) -> dict[str, Any] | None:
         c = self.compiled
         if c.handshake_when is None:
             return None
