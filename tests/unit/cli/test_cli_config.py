@@ -112,7 +112,9 @@ def test_serve_hands_the_local_functions_a_copy_of_an_ssm_document(monkeypatch: 
     from webhook_translator.translator_config import load
     from webhook_translator_tools.cli.serve import _use_config
 
-    monkeypatch.delenv("TRANSLATOR_CONFIG_FILE", raising=False)  # restored to unset after the test
+    # recorded as unset, so that the teardown removes what serve sets (delenv of an absent name records nothing)
+    monkeypatch.setenv("TRANSLATOR_CONFIG_FILE", "")
+    monkeypatch.delenv("TRANSLATOR_CONFIG_FILE")
     document = {"sources": {"stripe": {"rename": {"invoice.paid": "Paid"}, "drop": ["charge.refunded"]}}}
     with mock_aws():
         boto3.client("ssm").put_parameter(Name="/wt/config", Value=json.dumps(document), Type="String")
