@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from webhook_translator import __version__
-from webhook_translator_tools.cli import dlq, ours, samples, serve, sources
+from webhook_translator_tools.cli import dlq, ours, samples, serve, sources, verify
 from webhook_translator_tools.cli.common import EXIT_ERROR, CliError
 
 __all__ = ["build_parser", "main"]
@@ -36,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     dlq.register(commands)
     sources.register(commands)
     ours.register(commands)
+    verify.register(commands)
     return parser
 
 

@@ -24,12 +24,12 @@ from typing import Any, Final
 
 #: (what happened on the way, json.dumps keyword arguments that rebuild the original)
 _JSON_LAYOUTS: Final[tuple[tuple[str, dict[str, Any]], ...]] = (
-    ("JSON re-serialised (the provider sent it compact)", {"separators": (",", ":"), "ensure_ascii": False}),
-    ("JSON re-serialised (the provider sent it compact, ASCII-escaped)", {"separators": (",", ":")}),
-    ("JSON re-serialised (the provider sent it with spaces after separators)", {"ensure_ascii": False}),
-    ("JSON re-serialised (the provider sent it indented by 2)", {"indent": 2, "ensure_ascii": False}),
-    ("JSON re-serialised (the provider sent it indented by 4)", {"indent": 4, "ensure_ascii": False}),
-    ("JSON re-serialised (the provider sent it indented by 2, ASCII-escaped)", {"indent": 2}),
+    ("JSON re-serialised; the provider sent it compact", {"separators": (",", ":"), "ensure_ascii": False}),
+    ("JSON re-serialised; the provider sent it compact, ASCII-escaped", {"separators": (",", ":")}),
+    ("JSON re-serialised; the provider sent it with spaces after separators", {"ensure_ascii": False}),
+    ("JSON re-serialised; the provider sent it indented by 2", {"indent": 2, "ensure_ascii": False}),
+    ("JSON re-serialised; the provider sent it indented by 4", {"indent": 4, "ensure_ascii": False}),
+    ("JSON re-serialised; the provider sent it indented by 2, ASCII-escaped", {"indent": 2}),
 )
 
 
@@ -50,9 +50,9 @@ def _json_variants(body: bytes) -> Iterator[tuple[str, bytes]]:
 
 def _line_variants(body: bytes) -> Iterator[tuple[str, bytes]]:
     if b"\r\n" in body:
-        yield "line endings converted (the provider sent LF, the body arrived with CRLF)", body.replace(b"\r\n", b"\n")
+        yield "line endings converted; the provider sent LF, the body arrived with CRLF", body.replace(b"\r\n", b"\n")
     elif b"\n" in body:
-        yield "line endings converted (the provider sent CRLF, the body arrived with LF)", body.replace(b"\n", b"\r\n")
+        yield "line endings converted; the provider sent CRLF, the body arrived with LF", body.replace(b"\n", b"\r\n")
     if body.endswith(b"\n"):
         yield "a trailing newline added on the way", body.rstrip(b"\r\n")
     else:

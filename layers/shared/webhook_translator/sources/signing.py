@@ -77,7 +77,7 @@ class HmacScheme:
         for rewrite, original in undo_rewrites(request.body):  # the refusal path only
             if self._signed_by(keys, original, timestamp or "", ident, candidates):
                 raise SignatureError(
-                    f"the signature matches the body only before it was changed on the way ({rewrite}): "
+                    f"the signature matches the body only as it was before a change on the way ({rewrite}): "
                     "pass the raw request body through unchanged",
                     reason=BODY_MODIFIED,
                 )
