@@ -181,7 +181,8 @@ def _aws_records(args: argparse.Namespace, now: float, since: int) -> tuple[list
     from webhook_translator_tools.cli.dlq import _aws_error
 
     try:
-        records = insights_records(boto3.client("logs"), groups, args.webhook_id, start=now - since, end=now)
+        logs = boto3.client("logs")
+        records = insights_records(logs, groups, args.webhook_id.strip(), start=now - since, end=now + 60)
     except (BotoCoreError, ClientError) as exc:
         raise _aws_error(exc, ", ".join(groups)) from None
     return records, f"CloudWatch Logs Insights over {', '.join(groups)}, last {args.since}"

@@ -168,7 +168,12 @@ def cloudwatch_series(cloudwatch: Any, namespace: str, *, start: float, end: flo
     metrics = [
         m for page in cloudwatch.get_paginator("list_metrics").paginate(Namespace=namespace) for m in page["Metrics"]
     ]
-    metrics = [m for m in metrics if m["MetricName"] in observability.METRIC_NAMES]
+    unique = {
+        (m["MetricName"], tuple(sorted((d["Name"], d["Value"]) for d in m.get("Dimensions") or []))): m
+        for m in metrics
+        if m["MetricName"] in observability.METRIC_NAMES
+    }
+    metrics = list(unique.values())
     period = max(60, int((end - start) // 60) * 60)
     stats = {"total": "Sum", "samples": "SampleCount", "maximum": "Maximum"}
     queries, keys = [], []
@@ -268,7 +273,8 @@ def gather(args: argparse.Namespace, now: float) -> Figures:
         url = queue_url or dlq_url or "CloudWatch"
         try:
             cloudwatch = boto3.client("cloudwatch")
-            figures = Figures(cloudwatch_series(cloudwatch, args.namespace, start=now - since, end=now))
+            # the end is a minute ahead: CloudWatch's periods exclude their end, and this minute counts
+            figures = Figures(cloudwatch_series(cloudwatch, args.namespace, start=now - since, end=now + 60))
             if queue_url:
                 figures.oldest_seconds = cloudwatch_oldest(cloudwatch, queue_url, start=now - since, end=now)
         except (BotoCoreError, ClientError) as exc:
