@@ -39,7 +39,7 @@ def journeys(served: Serve) -> dict[str, str]:
     for event_id in ids.values():
         assert post(served, "stripe", *stripe_webhook(event_id)).status_code == 200
     for event_id in ids.values():  # each journey has ended (its outcome logged)
-        eventually(lambda e=event_id: "not finished yet" not in served.cli("find", e).stdout, timeout=30)  # type: ignore[misc]
+        eventually(lambda e=event_id: "not finished yet" not in served.cli("find", e).stdout, timeout=30)
     return ids
 
 

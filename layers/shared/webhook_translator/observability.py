@@ -76,8 +76,8 @@ OUTCOME_METRICS: Final = {"delivered": DELIVERED, "skipped": SKIPPED, "retry": R
 SOURCE: Final = "Source"
 REASON: Final = "Reason"
 STATUS: Final = "Status"
-#: EMF allows 100 values per metric in one document
-_MAX_VALUES: Final = 100
+#: values per metric in one document: EMF takes 100, and Powertools prints a document itself on reaching 100
+_MAX_VALUES: Final = 99
 
 Sink = Callable[[str], None]
 
