@@ -117,4 +117,4 @@ def test_status_counts_what_happened(served: Serve, journeys: dict[str, str]) ->
     assert "dead-lettered by reason: stripe ours_rejected 1" in out
     assert re.search(r"Ours: 4 calls \(200: 2, 400: 1, 503: 1\), latency \d+ ms average, \d+ ms max", out)
     assert "queue: 0 waiting, 0 in flight, oldest -" in out
-    assert "DLQ: 1 messages" in out
+    assert "DLQ: 1 message" in out

@@ -116,7 +116,7 @@ def test_status_reads_the_functions_metrics_from_cloudwatch_and_the_queues_from_
     assert "dead-lettered by reason: stripe ours_rejected 1" in out
     assert "Ours: 2 calls (200: 1, 503: 1), latency 30 ms average, 40 ms max" in out
     assert "queue: 1 waiting, 0 in flight" in out
-    assert "DLQ: 1 messages" in out
+    assert "DLQ: 1 message" in out
     assert "CloudWatch namespace WebhookTranslator" in out
 
 

@@ -320,10 +320,9 @@ def render(figures: Figures) -> str:
         oldest = _age(figures.oldest_seconds) if figures.oldest_seconds is not None else "-"
         lines.append(f"queue: {figures.waiting} waiting, {figures.in_flight} in flight, oldest {oldest}")
     if figures.dead_letters is not None:
-        lines.append(
-            f"DLQ: {figures.dead_letters} messages"
-            + (" (`webhook-translator dlq list`)" if figures.dead_letters else "")
-        )
+        noun = "message" if figures.dead_letters == 1 else "messages"
+        see = " (`webhook-translator dlq list`)" if figures.dead_letters else ""
+        lines.append(f"DLQ: {figures.dead_letters} {noun}{see}")
     lines += figures.notes
     lines.append(f"(from {figures.origin})")
     return "\n".join(lines)
