@@ -35,7 +35,6 @@ STEPS: Final = frozenset(
         log_events.WEBHOOK_QUEUED,
         *log_events.OUTCOMES.values(),
         log_events.DEAD_LETTER_FAILED,
-        log_events.QUEUE_UNAVAILABLE,
     }
 )
 #: the fields printed (everything else a record holds is left out)
