@@ -315,8 +315,8 @@ def test_a_bad_signature_is_refused_and_nothing_reaches_ours(stack: Serve) -> No
 
     # Then it is refused with 401, and serve says so in one line
     assert answer.status_code == 401
-    assert answer.json() == {"error": "signature does not match"}
-    stack.wait_for_line(r"stripe → refused 401 \(bad_signature\)", timeout=5)
+    assert answer.json() == {"error": "signature does not match any configured secret", "reason": "no_matching_secret"}
+    stack.wait_for_line(r"stripe → refused 401 \(no_matching_secret\)", timeout=5)
     assert stack.deliveries(f"stripe:{event_id}") == 0
 
 

@@ -23,7 +23,7 @@ from support.apigw import http_event
 from support.aws import Queues, make_queues, make_visible, poll_once
 from webhook_translator.config import Settings
 from webhook_translator.forwarder import Forwarder
-from webhook_translator.observability import logger
+from webhook_translator.observability import logger, metrics
 from webhook_translator.ours.client import OursClient
 from webhook_translator.receiver import Receiver
 from webhook_translator.secrets import SecretStore, StaticSecrets
@@ -74,6 +74,7 @@ def test_nothing_personal_or_secret_is_ever_written(
     caplog.set_level(logging.DEBUG, logger="webhook_translator")
     caplog.set_level(logging.DEBUG, logger="webhook-translator")
     logger.setLevel("DEBUG")
+    metrics.documents()  # forget what earlier tests recorded
     try:
         receiver = Receiver(
             Settings(QUEUE_URL=queues.queue_url),
@@ -125,8 +126,10 @@ def test_nothing_personal_or_secret_is_ever_written(
     # …and no log line, answer or DLQ attribute holds anything personal or secret
     written = capsys.readouterr()
     attributes = json.dumps([m["MessageAttributes"] for m in dead])
-    haystack = "\n".join([written.out, written.err, caplog.text, *answers, attributes])
+    emitted = json.dumps(metrics.documents())  # the EMF metric documents the handlers would print
+    haystack = "\n".join([written.out, written.err, caplog.text, *answers, attributes, emitted])
     assert "webhook queued" in haystack  # the logs were captured
+    assert "WebhooksDeadLettered" in emitted  # and the metrics
     assert "dead-lettered" in haystack
     for needle in [EMAIL, "secret.person", PHONE, "5125550199", FIRST, LAST, TOKEN, SIGNING, *signatures]:
         assert needle not in haystack, f"leaked: {needle[:6]}…"

@@ -118,8 +118,8 @@ def refusals() -> list[tuple[str, Any, int, str]]:
     return [
         ("tampered body", lambda: tampered(body), 401, "signature does not match"),
         ("wrong secret", lambda: http_event("stripe", body, signed(body, "whsec_wrong")), 401, "does not match"),
-        ("stale timestamp", lambda: http_event("stripe", body, signed(body, timestamp=NOW - 301)), 401, "too old"),
-        ("future timestamp", lambda: http_event("stripe", body, signed(body, timestamp=NOW + 3600)), 401, "future"),
+        ("stale timestamp", lambda: http_event("stripe", body, signed(body, timestamp=NOW - 301)), 401, "s old"),
+        ("future timestamp", lambda: http_event("stripe", body, signed(body, timestamp=NOW + 3600)), 401, "ahead of"),
         ("missing header", lambda: http_event("stripe", body, HEADERS), 401, "missing Stripe-Signature"),
         (
             "garbage header",
@@ -188,6 +188,30 @@ def refusals() -> list[tuple[str, Any, int, str]]:
     ]
 
 
+#: the reason code each refusal answers with (DESIGN.md, "Refusals name a reason code")
+CODES = {
+    "tampered body": "no_matching_secret",
+    "wrong secret": "no_matching_secret",
+    "stale timestamp": "stale_timestamp",
+    "future timestamp": "future_timestamp",
+    "missing header": "missing_signature",
+    "garbage header": "malformed_signature",
+    "no timestamp": "malformed_signature",
+    "only v0": "malformed_signature",
+    "non-hex v1": "malformed_signature",
+    "unknown source": "unknown_source",
+    "oversize body": "payload_too_large",
+    "non-JSON body": "bad_request",
+    "JSON but not an event": "bad_request",
+    "event without id": "bad_request",
+    "missing content type": "bad_request",
+    "unsupported content type": "unsupported_media_type",
+    "bad base64": "bad_request",
+    "GET": "method_not_allowed",
+    "no source": "not_found",
+}
+
+
 @pytest.mark.parametrize(("case", "make", "status", "reason"), refusals(), ids=[r[0] for r in refusals()])
 def test_bad_input_is_refused_with_its_reason_and_nothing_is_queued(
     queues: Queues, case: str, make: Any, status: int, reason: str
@@ -199,6 +223,8 @@ def test_bad_input_is_refused_with_its_reason_and_nothing_is_queued(
     # Then it answers the status of DESIGN.md with a reason, never echoing a signature, and queues nothing
     assert got == status, payload
     assert reason in payload["error"]
+    assert set(payload) == {"error", "reason"}
+    assert payload["reason"] == CODES[case]
     expected = signed(stripe_body())["Stripe-Signature"].split("v1=")[1]
     assert expected not in json.dumps(payload)
     assert queues.count() == 0
@@ -217,7 +243,10 @@ def test_a_source_without_signing_secrets_answers_503(queues: Queues) -> None:
     status, payload = answer(receiver.handle(http_event("stripe", body, signed(body))))
     # Then the provider is told to retry later (not 401: a genuine webhook must not be lost), nothing queued
     assert status == 503
-    assert payload == {"error": "the receiver is not configured for this source yet; retry later"}
+    assert payload == {
+        "error": "the receiver is not configured for this source yet; retry later",
+        "reason": "configuration",
+    }
     assert queues.count() == 0
 
 
@@ -229,7 +258,7 @@ def test_an_unavailable_queue_answers_503(queues: Queues) -> None:
     status, payload = answer(receiver.handle(http_event("stripe", body, signed(body))))
     # Then it answers 503 so that Stripe retries, and nothing was acknowledged
     assert status == 503
-    assert payload == {"error": "could not queue the webhook; retry later"}
+    assert payload == {"error": "could not queue the webhook; retry later", "reason": "queue_unavailable"}
     assert queues.count() == 0
 
 
@@ -291,5 +320,5 @@ def test_an_unexpected_error_answers_500_in_the_designed_shape(queues: Queues) -
     body = stripe_body()
     # Then the provider gets a 500 with an {"error"} body that says nothing of the input, and nothing is queued
     status, payload = answer(receiver.handle(http_event("stripe", body, signed(body))))
-    assert (status, payload) == (500, {"error": "internal error; retry later"})
+    assert (status, payload) == (500, {"error": "internal error; retry later", "reason": "internal_error"})
     assert queues.count() == 0

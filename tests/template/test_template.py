@@ -312,7 +312,7 @@ def _alarm_on(cfn: dict[str, Any], metric: str, queue: str) -> dict[str, Any]:
     matches: list[dict[str, Any]] = [
         a["Properties"]
         for a in of_type(cfn, "AWS::CloudWatch::Alarm").values()
-        if a["Properties"]["MetricName"] == metric
+        if a["Properties"].get("MetricName") == metric
         and {"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}} in a["Properties"]["Dimensions"]
     ]
     assert len(matches) == 1, f"one alarm on {metric} of {queue}"

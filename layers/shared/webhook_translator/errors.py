@@ -11,6 +11,25 @@ secrets or signatures: they name the rule that broke, not the value.
 
 from __future__ import annotations
 
+from typing import Final
+
+#: the reason codes of a 401 (DESIGN.md, "Refusals name a reason code")
+MISSING_SIGNATURE: Final = "missing_signature"
+MALFORMED_SIGNATURE: Final = "malformed_signature"
+STALE_TIMESTAMP: Final = "stale_timestamp"
+FUTURE_TIMESTAMP: Final = "future_timestamp"
+NO_MATCHING_SECRET: Final = "no_matching_secret"
+#: the signature matches the body only after a proxy-style rewrite (re-serialised JSON, line endings, base64)
+BODY_MODIFIED: Final = "body_modified"
+SIGNATURE_REASONS: Final = (
+    MISSING_SIGNATURE,
+    MALFORMED_SIGNATURE,
+    STALE_TIMESTAMP,
+    FUTURE_TIMESTAMP,
+    NO_MATCHING_SECRET,
+    BODY_MODIFIED,
+)
+
 
 class TranslatorError(Exception):
     """Base of every error this package raises on purpose."""
@@ -40,8 +59,10 @@ class BadRequest(WebhookRejected):
 
 
 class SignatureError(WebhookRejected):
+    """A missing, malformed, stale or wrong signature; ``reason`` is one of :data:`SIGNATURE_REASONS`."""
+
     status = 401
-    reason = "bad_signature"
+    reason = NO_MATCHING_SECRET
 
 
 class UnknownSource(WebhookRejected):

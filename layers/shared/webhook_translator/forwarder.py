@@ -26,10 +26,9 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from webhook_translator import log_events, translator_config
+from webhook_translator import log_events, observability, translator_config
 from webhook_translator.aws import sqs_client
 from webhook_translator.config import Settings, settings
 from webhook_translator.dlq_attributes import ATTRIBUTE_LIMIT, UNKNOWN, FailureAttributes, QueuedAttributes, printable
@@ -69,6 +68,8 @@ class Outcome:
     reason: str | None = None
     events: int = 0
     delay: float = 0.0
+    #: Ours's HTTP status behind a retry or a dead letter, when Ours answered
+    ours_status: int | None = None
 
     @property
     def failed(self) -> bool:
@@ -117,8 +118,8 @@ class Forwarder:
         else:
             with ThreadPoolExecutor(max_workers=workers) as pool:
                 outcomes = list(pool.map(self.process, records))
-        for outcome in outcomes:  # here, not in the workers: Powertools Metrics is not thread-safe
-            _report(outcome)
+        for record, outcome in zip(records, outcomes, strict=True):  # one line per record, in batch order
+            _report(outcome, int(record.attributes.approximate_receive_count or 1))
         failures = [
             {"itemIdentifier": record.message_id}
             for record, outcome in zip(records, outcomes, strict=True)
@@ -198,7 +199,7 @@ class Forwarder:
         ):
             return self._dead_letter(record, source, webhook_id, event_type, exc, attempts)
         self._retry_later(record, delay)
-        return Outcome("retry", source, webhook_id, event_type, reason=exc.reason, delay=delay)
+        return Outcome("retry", source, webhook_id, event_type, reason=exc.reason, delay=delay, ours_status=exc.status)
 
     def _retry_later(self, record: SQSRecord, delay: float) -> None:
         if not self._config.queue_url:
@@ -242,19 +243,24 @@ class Forwarder:
                 extra={"source": printable(source), "webhook_id": printable(webhook_id), "error": type(err).__name__},
             )
             return Outcome("retry", source, webhook_id, event_type, reason=reason)
-        return Outcome("dead_lettered", source, webhook_id, event_type, reason=reason)
+        return Outcome(
+            "dead_lettered", source, webhook_id, event_type, reason=reason, ours_status=attributes.ours_status
+        )
 
 
-def _report(outcome: Outcome) -> None:
-    """One log line and the metrics for one record's outcome (called from the handler's thread)."""
-    extra = {
+def _report(outcome: Outcome, attempt: int) -> None:
+    """One log line and the metrics for one record's outcome (``attempt``: the record's receive count)."""
+    extra: dict[str, Any] = {
         "source": printable(outcome.source),
         "webhook_id": printable(outcome.webhook_id),
         "event_type": printable(outcome.event_type),
         "outcome": outcome.status,
+        "attempt": attempt,
     }
     if outcome.reason:
         extra["reason"] = outcome.reason
+    if outcome.ours_status is not None:
+        extra["ours_status"] = outcome.ours_status
     name = log_events.OUTCOMES[outcome.status]
     if outcome.status == "dead_lettered":
         logger.warning(name, extra=extra)
@@ -264,11 +270,13 @@ def _report(outcome: Outcome) -> None:
         logger.info(name, extra={**extra, "events": outcome.events})
     else:
         logger.info(name, extra=extra)
-    names = {"delivered": "WebhooksDelivered", "skipped": "WebhooksSkipped"}
-    names |= {"dead_lettered": "WebhooksDeadLettered", "retry": "WebhooksRetried"}
-    metrics.add_metric(name=names[outcome.status], unit=MetricUnit.Count, value=1)
+    source = outcome.source if outcome.source in REGISTRY else "-"  # a bounded dimension
+    if outcome.status in ("dead_lettered", "retry"):
+        metrics.add(observability.OUTCOME_METRICS[outcome.status], Source=source, Reason=outcome.reason or "-")
+    else:
+        metrics.add(observability.OUTCOME_METRICS[outcome.status], Source=source)
     if outcome.events:
-        metrics.add_metric(name="EventsDelivered", unit=MetricUnit.Count, value=outcome.events)
+        metrics.add(observability.EVENTS_DELIVERED, outcome.events, Source=source)
 
 
 @lru_cache(maxsize=1)

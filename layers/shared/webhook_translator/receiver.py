@@ -5,7 +5,7 @@
 ===  =========================================================================
 200  verified and queued: ``{"received": true, "id": "<webhook id>"}`` (also a handshake's answer)
 400  malformed body, bad base64, missing Content-Type
-401  missing, wrong or stale signature (never echoes a computed signature)
+401  missing, wrong or stale signature (never echoes a computed signature); ``reason`` names which
 404  unknown source
 405  not a POST
 413  body over ``MAX_BODY_BYTES`` (or an envelope over the SQS limit)
@@ -13,7 +13,9 @@
 503  the queue or the secret is unavailable — the provider retries; nothing unqueued is acknowledged
 ===  =========================================================================
 
-Typed errors (:mod:`webhook_translator.errors`) become answers in :meth:`Receiver.handle` only.
+Every refusal answers ``{"error": "<sentence>", "reason": "<code>"}`` and is logged and counted
+(``WebhooksRefused`` by source and reason) with the same code. Typed errors
+(:mod:`webhook_translator.errors`) become answers in :meth:`Receiver.handle` only.
 """
 
 from __future__ import annotations
@@ -28,9 +30,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import unquote
 
-from aws_lambda_powertools.metrics import MetricUnit
-
-from webhook_translator import log_events, translator_config
+from webhook_translator import log_events, observability, translator_config
 from webhook_translator.admission import Handshake, admit
 from webhook_translator.aws import sqs_client
 from webhook_translator.config import InvalidConfiguration, Settings, settings
@@ -40,6 +40,7 @@ from webhook_translator.errors import (
     BadRequest,
     ConfigurationError,
     QueueUnavailable,
+    SignatureError,
     WebhookRejected,
 )
 from webhook_translator.observability import logger, metrics
@@ -164,27 +165,38 @@ class Receiver:
         try:
             method, source_name, request = request_from_apigw(event, self._clock())
             answer = self._receive(method, request)
-        except ConfigurationError as exc:
-            # the detail (secret name, what is wrong with it) is for operators, not for callers
-            answer = Answer(exc.status, {"error": "the receiver is not configured for this source yet; retry later"})
-            logger.error(
-                log_events.WEBHOOK_REFUSED,
-                extra={"source": source_name[:64], "reason": exc.reason, "detail": exc.message},
-            )
-            metrics.add_metric(name=f"Rejected{exc.status}", unit=MetricUnit.Count, value=1)
         except WebhookRejected as exc:
-            answer = Answer(exc.status, {"error": exc.message})
-            log = logger.warning if exc.status >= 500 else logger.info
-            log(
-                log_events.WEBHOOK_REFUSED,
-                extra={"source": source_name[:64], "status": exc.status, "reason": exc.reason},
-            )
-            metrics.add_metric(name=f"Rejected{exc.status}", unit=MetricUnit.Count, value=1)
+            answer = self._refuse(source_name, exc)
         except Exception as exc:  # a bug: answer in DESIGN's shape, log the type only (messages may hold input)
-            answer = Answer(500, {"error": "internal error; retry later"})
+            answer = Answer(500, {"error": "internal error; retry later", "reason": "internal_error"})
             logger.error(log_events.RECEIVER_FAILED, extra={"source": source_name[:64], "error": type(exc).__name__})
-            metrics.add_metric(name="Rejected500", unit=MetricUnit.Count, value=1)
+            metrics.add(observability.REFUSED, Source=self._dimension(source_name), Reason="internal_error")
+        metrics.add(observability.RECEIVED, Source=self._dimension(source_name))
         return answer.to_apigw()
+
+    def _dimension(self, source_name: str) -> str:
+        """The ``Source`` metric dimension: a registered name, else ``-`` (bounded, whatever the path says)."""
+        return source_name if source_name in self._registry else "-"
+
+    def _refuse(self, source_name: str, exc: WebhookRejected) -> Answer:
+        """The answer, the log line and the metrics of one refusal: ``{"error": <sentence>, "reason": <code>}``."""
+        fields: dict[str, Any] = {"source": source_name[:64], "status": exc.status, "reason": exc.reason}
+        if isinstance(exc, ConfigurationError):
+            # the detail (secret name, what is wrong with it) is for operators, not for callers
+            answer = Answer(
+                exc.status,
+                {"error": "the receiver is not configured for this source yet; retry later", "reason": exc.reason},
+            )
+            logger.error(log_events.WEBHOOK_REFUSED, extra={**fields, "detail": exc.message})
+        else:
+            answer = Answer(exc.status, {"error": exc.message, "reason": exc.reason})
+            log = logger.warning if exc.status >= 500 else logger.info
+            log(log_events.WEBHOOK_REFUSED, extra=fields)
+        source = self._dimension(source_name)
+        metrics.add(observability.REFUSED, Source=source, Reason=exc.reason)
+        if isinstance(exc, SignatureError):
+            metrics.add(observability.VERIFICATION_FAILED, 1, Source=source)
+        return answer
 
     def _receive(self, method: str, request: InboundRequest) -> Answer:
         admitted = admit(
@@ -194,13 +206,21 @@ class Receiver:
             secrets_for=self._secrets.signing_secrets,
             method=method,
         )
+        metrics.add(observability.VERIFICATION_FAILED, 0, Source=admitted.source.name)  # verified
         if isinstance(admitted, Handshake):
             logger.info(log_events.HANDSHAKE_ANSWERED, extra={"source": admitted.source.name})
             return Answer(200, admitted.answer)
         envelope = admitted.envelope
         self._enqueue(envelope, admitted.message)
-        logger.info(log_events.WEBHOOK_QUEUED, extra={"source": envelope.source, "webhook_id": envelope.webhook_id})
-        metrics.add_metric(name="WebhooksQueued", unit=MetricUnit.Count, value=1)
+        logger.info(
+            log_events.WEBHOOK_QUEUED,
+            extra={
+                "source": envelope.source,
+                "webhook_id": envelope.webhook_id,
+                "received_at": envelope.received_at.isoformat(timespec="milliseconds"),
+            },
+        )
+        metrics.add(observability.QUEUED, Source=envelope.source)
         return Answer(200, {"received": True, "id": envelope.webhook_id})
 
     def _enqueue(self, envelope: Envelope, message: str) -> None:

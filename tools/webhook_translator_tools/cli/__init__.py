@@ -1,5 +1,5 @@
 """The ``webhook-translator`` command: ``serve``, ``translate``, ``sign``, ``send``, ``dlq``, ``sources``, ``ours``,
-``config``.
+``config``, ``verify``, ``status``, ``find``.
 
 Each command group lives in its own module and registers its parser here. A
 failure the user can fix is a :class:`~webhook_translator_tools.cli.common.CliError`:
@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from webhook_translator import __version__
-from webhook_translator_tools.cli import config, dlq, ours, samples, serve, sources
+from webhook_translator_tools.cli import config, dlq, find, ours, samples, serve, sources, status, verify
 from webhook_translator_tools.cli.common import EXIT_ERROR, CliError
 
 __all__ = ["build_parser", "main"]
@@ -38,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     sources.register(commands)
     ours.register(commands)
     config.register(commands)
+    verify.register(commands)
+    status.register(commands)
+    find.register(commands)
     return parser
 
 

@@ -27,6 +27,7 @@ from webhook_translator_tools.cli.common import (
 )
 from webhook_translator_tools.local.console import Console
 from webhook_translator_tools.local.functions import FunctionsNotFound, find_functions_dir
+from webhook_translator_tools.local.pipeline_log import default_state_dir
 from webhook_translator_tools.local.stack import (
     DEFAULT_AWS_PORT,
     DEFAULT_HOST,
@@ -137,6 +138,7 @@ def serve(args: argparse.Namespace) -> int:
         aws_port=args.aws_port,
         ours_url=args.ours_url.rstrip("/") if args.ours_url else None,
         max_receive_count=_max_receive_count(),
+        state_dir=Path(args.state_dir) if args.state_dir else default_state_dir(),
     )
     console = Console()
     stop = threading.Event()
@@ -206,7 +208,7 @@ def _banner(
         console.say(f"  note      {note}")
     console.say()
     command = _command()
-    console.say(f"For `{command} dlq list|redrive` (or the AWS CLI) in another shell:")
+    console.say(f"For `{command} dlq list|redrive`, `status` and `find` (or the AWS CLI) in another shell:")
     console.say(f"  {stack.exports()}")
     platform_exports = stack.platform_exports()
     if platform_exports is not None:
@@ -286,4 +288,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="the folder with receiver/app.py and forwarder/app.py (default: functions/ of this checkout)",
     )
     add_config_argument(p)
+    p.add_argument(
+        "--state-dir",
+        metavar="DIR",
+        help="where the pipeline log goes (pipeline-<port>.jsonl: the functions' JSON log records and metrics, "
+        "read by `status` and `find`; default $XDG_STATE_HOME/webhook-translator)",
+    )
     p.set_defaults(run=serve)

@@ -32,6 +32,7 @@ from webhook_translator.secrets import SecretDocument
 from webhook_translator_tools.local.apigw import ReceiverServer
 from webhook_translator_tools.local.console import Console, PipelineLogHandler
 from webhook_translator_tools.local.functions import LocalFunction
+from webhook_translator_tools.local.pipeline_log import LOG_ENV, JsonRecordHandler, PipelineLog
 from webhook_translator_tools.local.poller import SqsPoller
 from webhook_translator_tools.local.threads import ServerThread
 
@@ -99,6 +100,8 @@ class StackOptions:
     max_receive_count: int = DEFAULT_MAX_RECEIVE_COUNT
     visibility_timeout: int = LOCAL_VISIBILITY_TIMEOUT
     region: str = FAKE_AWS["AWS_DEFAULT_REGION"]
+    #: where the pipeline log goes (``pipeline-<port>.jsonl``, for ``status`` and ``find``); None: no log
+    state_dir: Path | None = None
 
 
 #: the ``make run`` variable behind each of serve's port flags
@@ -174,6 +177,9 @@ class LocalStack:
         self._poller: SqsPoller | None = None
         self._sqs: SQSClient | None = None
         self._log_handler: PipelineLogHandler | None = None
+        #: the functions' JSON log records and EMF metrics, as CloudWatch Logs would hold them
+        self.pipeline_log: PipelineLog | None = None
+        self._json_handler: logging.Handler | None = None
 
     # --- addresses -----------------------------------------------------------------------------
 
@@ -207,6 +213,8 @@ class LocalStack:
             **FAKE_AWS,
         }
         values["AWS_DEFAULT_REGION"] = self.options.region
+        if self.pipeline_log is not None:
+            values[LOG_ENV] = str(self.pipeline_log.path)
         return "export " + " ".join(f"{k}={shlex.quote(v)}" for k, v in values.items())
 
     def platform_exports(self) -> str | None:
@@ -337,6 +345,18 @@ class LocalStack:
         pipeline.setLevel(min(logging.INFO, json_level))
         self._log_handler = PipelineLogHandler(self.console)
         pipeline.addHandler(self._log_handler)
+        self._open_pipeline_log(logger.registered_formatter)
+
+    def _open_pipeline_log(self, formatter: logging.Formatter) -> None:
+        """The functions' records and metrics into ``<state dir>/pipeline-<port>.jsonl`` (see :mod:`.pipeline_log`)."""
+        if self.options.state_dir is None or self._receiver_server is None:
+            return
+        from webhook_translator.observability import SERVICE, metrics
+
+        self.pipeline_log = PipelineLog(self.options.state_dir / f"pipeline-{self._receiver_server.port}.jsonl")
+        self._json_handler = JsonRecordHandler(self.pipeline_log, formatter)
+        logging.getLogger(SERVICE).addHandler(self._json_handler)
+        metrics.sink = self.pipeline_log.write
 
     def _start_serving(self) -> None:
         assert self._receiver_server is not None
@@ -378,3 +398,16 @@ class LocalStack:
 
             logging.getLogger(SERVICE).removeHandler(self._log_handler)
             self._log_handler = None
+        self._close_pipeline_log()
+
+    def _close_pipeline_log(self) -> None:
+        if self.pipeline_log is None:
+            return
+        from webhook_translator.observability import SERVICE, metrics
+
+        if self._json_handler is not None:
+            logging.getLogger(SERVICE).removeHandler(self._json_handler)
+            self._json_handler = None
+        metrics.flush()
+        metrics.sink = None
+        self.pipeline_log.close()

@@ -35,10 +35,11 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import requests
+from aws_lambda_powertools.metrics import MetricUnit
 
-from webhook_translator import __version__, log_events
+from webhook_translator import __version__, log_events, observability
 from webhook_translator.errors import ConfigurationError, PermanentDeliveryError, RetryableDeliveryError
-from webhook_translator.observability import logger
+from webhook_translator.observability import logger, metrics
 from webhook_translator.ours.backoff import MAX_RETRY_AFTER, Backoff
 from webhook_translator.ours.batch import DELIVERED, BatchOutcome, BatchResult, BatchSender
 from webhook_translator.ours.models import InvalidTrackEvent, TrackEvent, track_body, validate_token
@@ -196,6 +197,7 @@ class OursClient:
         except requests.Timeout as exc:
             what = "connect" if isinstance(exc, requests.ConnectTimeout) else "answer"
             logger.warning(log_events.OURS_TIMED_OUT, extra={**log, "path": path, "error": type(exc).__name__})
+            metrics.add(observability.OURS_RESPONSES, Source=str(log["source"]), Status="timeout")
             raise RetryableDeliveryError(
                 f"Ours did not {what} in time ({type(exc).__name__})",
                 delay=self.retry_delay(attempt, None),
@@ -203,6 +205,7 @@ class OursClient:
             ) from None
         except requests.RequestException as exc:
             logger.warning(log_events.OURS_UNREACHABLE, extra={**log, "path": path, "error": type(exc).__name__})
+            metrics.add(observability.OURS_RESPONSES, Source=str(log["source"]), Status="unreachable")
             raise RetryableDeliveryError(
                 f"Ours could not be reached ({type(exc).__name__})",
                 delay=self.retry_delay(attempt, None),
@@ -212,6 +215,8 @@ class OursClient:
         status = response.status_code
         level = logger.debug if 200 <= status < 300 else logger.warning
         level(log_events.OURS_ANSWERED, extra={**log, "path": path, "status": status, "duration_ms": elapsed_ms})
+        metrics.add(observability.OURS_LATENCY, elapsed_ms, MetricUnit.Milliseconds, Source=str(log["source"]))
+        metrics.add(observability.OURS_RESPONSES, Source=str(log["source"]), Status=str(status))
         text = content[:MAX_ERROR_BYTES].decode("utf-8", errors="replace") if status >= 300 else ""
         parsed: Any = None
         if content.lstrip()[:1] == b"{":

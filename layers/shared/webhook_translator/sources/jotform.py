@@ -36,7 +36,7 @@ from urllib.parse import parse_qsl
 from pydantic import BaseModel, Field
 
 from webhook_translator.envelope import Envelope
-from webhook_translator.errors import BadRequest, MappingError, SignatureError
+from webhook_translator.errors import MISSING_SIGNATURE, BadRequest, MappingError, SignatureError
 from webhook_translator.sources.base import Source, require_id
 from webhook_translator.sources.common import (
     FormOptions,
@@ -169,7 +169,9 @@ class JotformSource(Source):
             raise SignatureError(f"no webhook token configured for source {request.source!r}")
         token = request.query.get(TOKEN_QUERY) or request.header(TOKEN_HEADER)
         if not token:
-            raise SignatureError(f"missing webhook token: add ?{TOKEN_QUERY}=<token> to the webhook URL")
+            raise SignatureError(
+                f"missing webhook token: add ?{TOKEN_QUERY}=<token> to the webhook URL", reason=MISSING_SIGNATURE
+            )
         given = token.encode("utf-8")
         if not any(hmac.compare_digest(given, secret.encode("utf-8")) for secret in secrets if secret):
             raise SignatureError("webhook token does not match")

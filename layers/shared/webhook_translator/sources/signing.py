@@ -10,8 +10,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from webhook_translator.errors import SignatureError
+from webhook_translator.errors import (
+    BODY_MODIFIED,
+    FUTURE_TIMESTAMP,
+    MALFORMED_SIGNATURE,
+    MISSING_SIGNATURE,
+    NO_MATCHING_SECRET,
+    STALE_TIMESTAMP,
+    SignatureError,
+)
 from webhook_translator.sources.request import InboundRequest
+from webhook_translator.sources.rewrites import undo_rewrites
 
 
 @dataclass(frozen=True)
@@ -50,37 +59,64 @@ class HmacScheme:
         return self.display_header or self.header
 
     def verify(self, request: InboundRequest, secrets: Sequence[str]) -> None:
-        """Raise :class:`SignatureError` unless one of ``secrets`` signed ``request.body``."""
+        """Raise :class:`SignatureError` unless one of ``secrets`` signed ``request.body``.
+
+        The error's ``reason`` is a code of :data:`~webhook_translator.errors.SIGNATURE_REASONS`; when no
+        secret signs the body as received but one signs it as it was before a common proxy rewrite
+        (:mod:`.rewrites`), the reason is ``body_modified``. Messages name the rule, never a value.
+        """
         if not secrets:
             raise SignatureError(f"no signing secret configured for source {request.source!r}")
+        timestamp, ident, candidates = self._read(request)
+        if "{t}" in self.signed:
+            self._check_window(timestamp, request.received_at.timestamp())
+        if not candidates:
+            raise SignatureError(f"no {self.version} signature in the {self.label} header", reason=MALFORMED_SIGNATURE)
+        keys = [key for key in (self._key(secret) for secret in secrets) if key is not None]
+        if self._signed_by(keys, request.body, timestamp or "", ident, candidates, request.url):
+            return
+        for rewrite, original in undo_rewrites(request.body):  # the refusal path only
+            if self._signed_by(keys, original, timestamp or "", ident, candidates, request.url):
+                raise SignatureError(
+                    f"the signature matches the body only as it was before a change on the way ({rewrite}): "
+                    "pass the raw request body through unchanged",
+                    reason=BODY_MODIFIED,
+                )
+        raise SignatureError("signature does not match any configured secret", reason=NO_MATCHING_SECRET)
+
+    def _read(self, request: InboundRequest) -> tuple[str | None, str, list[bytes]]:
+        """(timestamp, id, candidate signatures) from the headers; :class:`SignatureError` when one is missing."""
         value = request.header(self.header)
         if value is None or not value.strip():
-            raise SignatureError(f"missing {self.label} header")
+            raise SignatureError(f"missing {self.label} header", reason=MISSING_SIGNATURE)
         timestamp, candidates = self._parse(value.strip())
         if self.timestamp_header is not None:
             timestamp = request.header(self.timestamp_header)
             if timestamp is None or not timestamp.strip():
-                raise SignatureError(f"missing {self.timestamp_header} header")
+                raise SignatureError(f"missing {self.timestamp_header} header", reason=MISSING_SIGNATURE)
             timestamp = timestamp.strip()
         ident = ""
         if self.id_header is not None:
             ident = (request.header(self.id_header) or "").strip()
             if not ident:
-                raise SignatureError(f"missing {self.id_header} header")
-        if "{t}" in self.signed:
-            self._check_window(timestamp, request.received_at.timestamp())
-        if not candidates:
-            raise SignatureError(f"no {self.version} signature in the {self.label} header")
-        message = self._signed_bytes(request.body, timestamp or "", ident, request.url)
-        for secret in secrets:
-            key = self._key(secret)
-            if key is None:
-                continue
+                raise SignatureError(f"missing {self.id_header} header", reason=MISSING_SIGNATURE)
+        return timestamp, ident, candidates
+
+    def _signed_by(
+        self,
+        keys: Sequence[bytes],
+        body: bytes,
+        timestamp: str,
+        ident: str,
+        candidates: Sequence[bytes],
+        url: str = "",
+    ) -> bool:
+        message = self._signed_bytes(body, timestamp, ident, url)
+        for key in keys:
             expected = hmac.new(key, message, self.digest).digest()
-            for candidate in candidates:
-                if hmac.compare_digest(expected, candidate):
-                    return
-        raise SignatureError("signature does not match")
+            if any(hmac.compare_digest(expected, candidate) for candidate in candidates):
+                return True
+        return False
 
     # -- parts
 
@@ -90,25 +126,25 @@ class HmacScheme:
         if self.layout == "plain":
             if self.prefix:
                 if not value.startswith(self.prefix):
-                    raise SignatureError(f"malformed {self.label} header")
+                    raise SignatureError(f"malformed {self.label} header", reason=MALFORMED_SIGNATURE)
                 value = value[len(self.prefix) :]
             raw = [value]
         elif self.layout == "kv":
             for part in value.split(","):
                 key, sep, item = part.strip().partition("=")
                 if not sep:
-                    raise SignatureError(f"malformed {self.label} header")
+                    raise SignatureError(f"malformed {self.label} header", reason=MALFORMED_SIGNATURE)
                 if key == "t":
                     timestamp = item
                 elif key == self.version:
                     raw.append(item)
             if timestamp is None and self.timestamp_header is None:
-                raise SignatureError(f"malformed {self.label} header: no timestamp")
+                raise SignatureError(f"malformed {self.label} header: no timestamp", reason=MALFORMED_SIGNATURE)
         else:
             for part in value.split():
                 version, sep, item = part.partition(",")
                 if not sep:
-                    raise SignatureError(f"malformed {self.label} header")
+                    raise SignatureError(f"malformed {self.label} header", reason=MALFORMED_SIGNATURE)
                 if version == self.version:
                     raw.append(item)
         return timestamp, [sig for sig in (self._decode(r) for r in raw) if sig is not None]
@@ -133,21 +169,23 @@ class HmacScheme:
 
     def _check_window(self, timestamp: str | None, now: float) -> None:
         if timestamp is None:
-            raise SignatureError(f"missing timestamp in the {self.label} header")
+            raise SignatureError(f"missing timestamp in the {self.label} header", reason=MISSING_SIGNATURE)
         try:
             value = float(timestamp)
         except ValueError:
-            raise SignatureError("malformed signature timestamp") from None
+            raise SignatureError("malformed signature timestamp", reason=MALFORMED_SIGNATURE) from None
         if value != value:
-            raise SignatureError("malformed signature timestamp")
+            raise SignatureError("malformed signature timestamp", reason=MALFORMED_SIGNATURE)
         seconds = value / 1000 if self.timestamp_unit == "ms" else value
         if self.tolerance is None:
             return
         ahead = self.future_tolerance if self.future_tolerance is not None else self.tolerance
         if now - seconds > self.tolerance:
-            raise SignatureError("signature timestamp is too old")
+            raise SignatureError(f"signature timestamp is more than {self.tolerance:g} s old", reason=STALE_TIMESTAMP)
         if seconds - now > ahead:
-            raise SignatureError("signature timestamp is in the future")
+            raise SignatureError(
+                f"signature timestamp is more than {ahead:g} s ahead of the receiver's clock", reason=FUTURE_TIMESTAMP
+            )
 
     def _signed_bytes(self, body: bytes, timestamp: str, ident: str, url: str = "") -> bytes:
         before, _, after = self.signed.partition("{body}")

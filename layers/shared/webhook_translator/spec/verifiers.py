@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from webhook_translator.errors import SignatureError
+from webhook_translator.errors import MISSING_SIGNATURE, SignatureError
 from webhook_translator.sources.request import InboundRequest
 from webhook_translator.sources.signing import HmacScheme
 from webhook_translator.spec.model import HmacVerifier, StandardWebhooksVerifier, TokenVerifier
@@ -92,7 +92,7 @@ class TokenVerify:
         )
         if not token:
             where = f"?{self.query}=<token> in the webhook URL" if self.query else f"the {self.header} header"
-            raise SignatureError(f"missing webhook token: send {where}")
+            raise SignatureError(f"missing webhook token: send {where}", reason=MISSING_SIGNATURE)
         given = token.encode("utf-8")
         if not any(hmac.compare_digest(given, secret.encode("utf-8")) for secret in secrets if secret):
             raise SignatureError("webhook token does not match")
