@@ -59,7 +59,7 @@ def test_listing_the_registry_imports_no_source() -> None:
     # When the names are listed and looked up without taking a source
     found = probe(
         "from webhook_translator.sources.registry import REGISTRY\n"
-        "assert sorted(REGISTRY) and 'stripe' in REGISTRY and 'nope' not in REGISTRY and len(REGISTRY) == 7"
+        "assert sorted(REGISTRY) and 'stripe' in REGISTRY and 'nope' not in REGISTRY and len(REGISTRY) == 9"
     )
     # Then no source module is imported
     assert SOURCE_MODULES.isdisjoint(found["modules"])

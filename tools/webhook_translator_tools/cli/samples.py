@@ -25,6 +25,7 @@ from webhook_translator.errors import (
     UnsupportedMediaType,
     WebhookRejected,
 )
+from webhook_translator.fetch import Fetch
 from webhook_translator.sources.base import Source
 from webhook_translator.sources.request import InboundRequest
 from webhook_translator.translation import translate as translate_envelope
@@ -34,6 +35,7 @@ from webhook_translator_tools.cli.common import (
     configured,
     dev_document,
     find_source,
+    load_document,
     parse_header,
     read_bytes,
     read_json,
@@ -117,6 +119,24 @@ def _failure(exc: TranslatorError) -> str:
     return f"{exc.reason}: {exc.message}"
 
 
+def _fetch(args: argparse.Namespace) -> Fetch:
+    """The fetch step for a dry run: the source's ``api_base_url`` (or ``--fetch-from URL``), the credential
+    from ``--secrets FILE`` (default: the development document)."""
+    import dataclasses
+
+    from webhook_translator.fetch.client import ProviderApi
+    from webhook_translator.secrets import StaticSecrets
+
+    document = load_document(args.secrets)[0] if args.secrets else dev_document()[0]
+    fetch = ProviderApi(StaticSecrets(document), read_timeout=10.0).bind(1)
+    base = args.fetch_from
+    if base is None:
+        return fetch
+    if not base.startswith(("http://", "https://")):
+        raise CliError(f"--fetch-from {base[:80]!r} is not an http(s) URL")
+    return lambda request: fetch(dataclasses.replace(request, base_url=base.rstrip("/")))
+
+
 def translate(args: argparse.Namespace) -> int:
     config, translation = configured(args)
     source = find_source(args.source, translation.registry)
@@ -150,7 +170,10 @@ def translate(args: argparse.Namespace) -> int:
             registry={source.name: source},
             now_ms=int(now * 1000),
             stale_policy=config.stale_event_policy,
+            fetch=_fetch(args) if source.fetches else None,
         )
+        if (failure := result.failure()) is not None:  # one item of several failed (its fetch…)
+            raise failure
     except TranslatorError as exc:
         raise CliError(f"cannot translate {source.name} {webhook_id}: {_failure(exc)}") from None
     bodies: list[dict[str, Any]] = [{"token": MASK, **event.to_ours()} for event in result.events]
@@ -254,6 +277,17 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         action="append",
         metavar='"Name: value"',
         help="a request header the provider sends (repeatable), e.g. --header 'Content-Type: application/json'",
+    )
+    p.add_argument(
+        "--fetch-from",
+        metavar="URL",
+        help="sources that fetch details from their provider (facebook-leads, acuity): the provider API base URL "
+        "to ask (a sandbox, or the local fake `serve` prints); default: the source's api_base_url option",
+    )
+    p.add_argument(
+        "--secrets",
+        metavar="FILE",
+        help="the secret document holding the provider API credential (default: the development document)",
     )
     add_config_argument(p)
     p.set_defaults(run=translate)

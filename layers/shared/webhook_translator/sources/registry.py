@@ -28,6 +28,8 @@ SOURCES: Final[Mapping[str, tuple[str, str]]] = {
     "jotform": ("webhook_translator.sources.jotform", "JotformSource"),
     "calendly": ("webhook_translator.sources.calendly", "CalendlySource"),
     "standard-webhooks": ("webhook_translator.sources.standard_webhooks", "StandardWebhooksSource"),
+    "facebook-leads": ("webhook_translator.sources.facebook_leads", "FacebookLeadsSource"),
+    "acuity": ("webhook_translator.sources.acuity", "AcuitySource"),
 }
 
 
