@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import time
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from webhook_translator.errors import (
     UnsupportedMediaType,
     WebhookRejected,
 )
-from webhook_translator.fetch import Fetch
+from webhook_translator.fetch import Fetch, FetchRequest
 from webhook_translator.sources.base import Source
 from webhook_translator.sources.request import InboundRequest
 from webhook_translator.translation import translate as translate_envelope
@@ -128,13 +129,23 @@ def _fetch(args: argparse.Namespace) -> Fetch:
     from webhook_translator.secrets import StaticSecrets
 
     document = load_document(args.secrets)[0] if args.secrets else dev_document()[0]
-    fetch = ProviderApi(StaticSecrets(document), read_timeout=10.0).bind(1)
+    bound = ProviderApi(StaticSecrets(document), read_timeout=10.0).bind(1)
     base = args.fetch_from
-    if base is None:
-        return fetch
-    if not base.startswith(("http://", "https://")):
+    if base is not None and not base.startswith(("http://", "https://")):
         raise CliError(f"--fetch-from {base[:80]!r} is not an http(s) URL")
-    return lambda request: fetch(dataclasses.replace(request, base_url=base.rstrip("/")))
+
+    def fetch(request: FetchRequest) -> dict[str, Any]:
+        """The fetch, its JSON log lines kept off stdout (a failure is the command's one line)."""
+        from webhook_translator.observability import logger
+
+        handler, level = logger.registered_handler, logger.registered_handler.level
+        handler.setLevel(logging.CRITICAL + 1)
+        try:
+            return bound(dataclasses.replace(request, base_url=base.rstrip("/")) if base else request)
+        finally:
+            handler.setLevel(level)
+
+    return fetch
 
 
 def translate(args: argparse.Namespace) -> int:

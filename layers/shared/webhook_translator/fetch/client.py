@@ -73,7 +73,7 @@ class ProviderApi:
     def get(self, request: FetchRequest, *, attempt: int = 1) -> dict[str, Any]:
         """The provider's JSON object; :class:`ProviderUnavailable` or :class:`ProviderRefused` otherwise."""
         headers = {"Accept": "application/json", "User-Agent": f"webhook-translator/{__version__}"}
-        headers["Authorization"] = self._authorization(request)
+        headers["Authorization"] = self._authorization(request, attempt)
         log = {"source": request.source, "fetch": request.what, "attempt": attempt}
         started = time.monotonic()
         try:
@@ -104,11 +104,12 @@ class ProviderApi:
 
     # --- parts ---------------------------------------------------------------------------------
 
-    def _authorization(self, request: FetchRequest) -> str:
+    def _authorization(self, request: FetchRequest, attempt: int) -> str:
         try:
             entry = self._secrets.document().entry(request.source)
         except ConfigurationError as exc:  # the secret could not be read: transient, like the Ours token's
-            raise ProviderUnavailable(exc.message, delay=self._backoff.delay(1, None), reason="configuration") from None
+            delay = self._backoff.delay(attempt, None)
+            raise ProviderUnavailable(exc.message, delay=delay, reason="configuration") from None
         if entry.api_token is None or (request.auth == "basic" and entry.api_user is None):
             keys = "'api_user' and 'api_token'" if request.auth == "basic" else "'api_token'"
             raise ProviderRefused(
