@@ -28,6 +28,7 @@ if str(ROOT / "layers" / "shared") not in sys.path:  # run as a script from a fr
     sys.path.insert(0, str(ROOT / "layers" / "shared"))
 
 from webhook_translator.envelope import Envelope  # noqa: E402
+from webhook_translator.fetch import FetchRequest  # noqa: E402
 from webhook_translator.sources.context import MapContext  # noqa: E402
 from webhook_translator.sources.registry import REGISTRY  # noqa: E402
 from webhook_translator.sources.request import InboundRequest, body_hash  # noqa: E402
@@ -75,12 +76,29 @@ def envelope_for(sample: Sample) -> Envelope:
     )
 
 
+def fixture_fetch(request: FetchRequest) -> dict[str, Any]:
+    """The fetch step against the local provider fakes' seeded objects, in-process (no socket): what
+    the Graph API and Acuity answer for the samples' ids (``tools/.../local/*.json``)."""
+    from webhook_translator_tools.local.acuity_server import LocalAcuity
+    from webhook_translator_tools.local.graph_server import LocalGraph
+
+    fakes = {"facebook-leads": (LocalGraph, "Bearer golden"), "acuity": (LocalAcuity, "Basic Z29sZGVuOmdvbGRlbg==")}
+    fake, auth = fakes[request.source]
+    answer = fake().route(request.path, dict(request.params), {"authorization": auth})
+    if answer.status != 200:
+        raise AssertionError(f"the local {request.source} fake has no object at {request.path}")
+    body: dict[str, Any] = answer.body
+    return body
+
+
 def translate(sample_path: Path) -> list[dict[str, Any]]:
     """The ``/track`` bodies the sample at ``sample_path`` produces on the goldens' clock."""
     sample = Sample.load(sample_path)
     source = REGISTRY[sample.source]
     envelope = Envelope.from_message(envelope_for(sample).to_message())  # through the queue's JSON, as in production
-    result = source.map(envelope, MapContext(source=source, now_ms=NOW_MS))
+    result = source.map(envelope, MapContext(source=source, now_ms=NOW_MS, fetcher=fixture_fetch))
+    if result.failures:
+        raise AssertionError(f"{sample_path.name}: an item failed ({result.failures[0].reason})")
     return [event.to_ours() for event in result.events]
 
 

@@ -608,6 +608,20 @@ def test_post_webhooks_source_reaches_the_receiver(cfn: dict[str, Any], function
     assert set(paths) == {"/webhooks/{source}"}
 
 
+def test_get_webhooks_source_reaches_the_receiver_for_handshakes(
+    cfn: dict[str, Any], functions: dict[str, str]
+) -> None:
+    # Given the HTTP API's generated OpenAPI body
+    (api,) = of_type(cfn, "AWS::ApiGatewayV2::Api").values()
+    methods = api["Properties"]["Body"]["paths"]["/webhooks/{source}"]
+    # When the GET route is read (Meta's subscription handshake; every other source answers it 405)
+    integration = methods["get"]["x-amazon-apigateway-integration"]
+    # Then it proxies to the receiver too — the receiver answers it without the queue — and nothing else is routed
+    assert f"${{{functions['receiver']}.Arn}}" in integration["uri"]["Fn::Sub"]
+    assert integration["payloadFormatVersion"] == "2.0"
+    assert set(methods) == {"get", "post"}
+
+
 def test_api_stage_is_throttled_by_parameters(cfn: dict[str, Any]) -> None:
     # Given the HTTP API's stage
     (stage,) = of_type(cfn, "AWS::ApiGatewayV2::Stage").values()

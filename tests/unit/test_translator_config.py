@@ -67,7 +67,7 @@ def test_two_places_at_once_are_refused(tmp_path: Path) -> None:
         ({"sources": {"stripe": {"rnme": {}}}}, "sources.stripe.rnme: unknown key"),
         ({"source": {}}, "source: unknown key"),
         ({"sources": {"stripe": {"drop": "charge.refunded"}}}, "sources.stripe.drop:"),
-        ({"sources": {"strpe": {}}}, "sources.strpe: unknown source (known: calcom, calendly,"),
+        ({"sources": {"strpe": {}}}, "sources.strpe: unknown source (known: acuity, "),
         ({"sources": {"stripe": {"options": {"nope": 1}}}}, "sources.stripe.options: invalid (nope)"),
         (b"\xff\xfe", "not UTF-8 text"),
     ],

@@ -28,14 +28,17 @@ from webhook_translator.sources.request import InboundRequest, body_hash
 
 #: a source's signing secrets by source name (the secret document); None: do not verify (a dry run)
 SecretsFor = Callable[[str], Sequence[str]]
+#: a source's GET-handshake verify token by source name (the secret document); None when it has none
+VerifyTokenFor = Callable[[str], str | None]
 
 
 @dataclass(frozen=True)
 class Handshake:
-    """A URL-verification challenge: answered with ``answer``, nothing queued."""
+    """A URL-verification challenge: answered with ``answer`` (JSON) or ``text`` (text/plain), nothing queued."""
 
     source: Source
     answer: dict[str, Any]
+    text: str | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,14 @@ def wrap(source: Source, request: InboundRequest) -> Admitted:
     return Admitted(source, envelope, envelope.to_message())
 
 
+def get_handshake(source: Source, request: InboundRequest, verify_token_for: VerifyTokenFor | None) -> Handshake:
+    """``GET /webhooks/{source}`` of a source with a subscription handshake: its text answer, or the refusal."""
+    token = verify_token_for(source.name) if verify_token_for is not None else None
+    if token is None:
+        raise ConfigurationError(f"no verify_token configured for source {source.name!r}")
+    return Handshake(source, {}, text=source.answer_get(request, token))
+
+
 def admit(
     request: InboundRequest,
     *,
@@ -102,9 +113,12 @@ def admit(
     max_body_bytes: int,
     secrets_for: SecretsFor | None,
     method: str = "POST",
+    verify_token_for: VerifyTokenFor | None = None,
 ) -> Admitted | Handshake:
     """What the receiver does with ``request``, in the receiver's order; raises the typed refusal."""
     source = find_source(request.source, registry)
+    if method == "GET" and source.answers_get:
+        return get_handshake(source, request, verify_token_for)
     check_request(source, request, method=method, max_body_bytes=max_body_bytes)
     secrets: list[str] = []
     if secrets_for is not None:

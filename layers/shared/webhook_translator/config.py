@@ -18,6 +18,8 @@ variable                   meaning                                              
 ``STALE_EVENT_POLICY``     ``dlq`` or ``send_without_time`` for events > 7 days old  ``dlq``
 ``OURS_CONNECT_TIMEOUT``   seconds                                                   3.05
 ``OURS_READ_TIMEOUT``      seconds                                                   5
+``PROVIDER_CONNECT_TIMEOUT`` the fetch step's provider API calls, seconds           3.05
+``PROVIDER_READ_TIMEOUT``  (idem)                                                    5
 ``FORWARD_CONCURRENCY``    parallel Ours calls per batch                             10
 ``TRANSLATOR_CONFIG``      the translator configuration document, inline JSON        ``{}``
 ``TRANSLATOR_CONFIG_FILE`` … or a path to it (deployed with the functions)           unset
@@ -135,6 +137,9 @@ class Settings(BaseModel):
     ours_connect_timeout: float = Field(default=3.05, alias="OURS_CONNECT_TIMEOUT", gt=0)
     #: short enough that a 401 → re-read → resend fits the forwarder's 30 s; a timeout is retried (same distinctId)
     ours_read_timeout: float = Field(default=5.0, alias="OURS_READ_TIMEOUT", gt=0)
+    #: the fetch step's provider API calls (Graph, Acuity…): a timeout is retried like an Ours timeout
+    provider_connect_timeout: float = Field(default=3.05, alias="PROVIDER_CONNECT_TIMEOUT", gt=0)
+    provider_read_timeout: float = Field(default=5.0, alias="PROVIDER_READ_TIMEOUT", gt=0)
     forward_concurrency: int = Field(default=10, alias="FORWARD_CONCURRENCY", ge=1, le=64)
     translator_config: TranslatorConfig = Field(default_factory=TranslatorConfig, alias="TRANSLATOR_CONFIG")
     #: the sources the receiver answers for (comma-separated); unset: every registered source. Any other

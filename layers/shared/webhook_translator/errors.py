@@ -65,6 +65,11 @@ class SignatureError(WebhookRejected):
     reason = NO_MATCHING_SECRET
 
 
+class Forbidden(WebhookRejected):
+    status = 403
+    reason = "forbidden"
+
+
 class UnknownSource(WebhookRejected):
     status = 404
     reason = "unknown_source"
@@ -149,3 +154,19 @@ class RetryableDeliveryError(DeliveryError):
         super().__init__(message, reason=reason)
         self.delay = delay
         self.status = status
+
+
+# --- forwarder: the fetch step (a provider's API asked for an item's details) ----------------------
+
+
+class ProviderUnavailable(RetryableDeliveryError):
+    """The provider's API failed transiently (429, 5xx, timeout, connection): retried like Ours."""
+
+    reason = "provider_unavailable"
+
+
+class ProviderRefused(PermanentDeliveryError):
+    """The provider's API refused the fetch: ``provider_auth`` (401/403), ``provider_not_found``
+    (404/410) or ``provider_rejected`` (any other answer). Dead-lettered at once; a redrive fetches again."""
+
+    reason = "provider_rejected"

@@ -52,6 +52,8 @@ from webhook_translator.translation import translate
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
+    from webhook_translator.fetch.client import ProviderApi
+
 MAX_VISIBILITY = 43_200
 #: a retry is not scheduled this close to the queue's retention: the message is dead-lettered instead
 RETENTION_MARGIN = 600
@@ -86,6 +88,7 @@ class Forwarder:
         sqs: SQSClient | None = None,
         registry: Mapping[str, Source] = REGISTRY,
         clock: Callable[[], float] = time.time,
+        fetcher: ProviderApi | None = None,
     ) -> None:
         if not config.dlq_url:
             raise RuntimeError("DLQ_URL is not set")
@@ -95,6 +98,7 @@ class Forwarder:
         self.sqs = sqs if sqs is not None else sqs_client()
         self._registry = registry
         self._clock = clock
+        self._fetcher = fetcher  # the fetch step's provider API (sources that send an id, not the data)
         self._remaining_ms: Callable[[], int] | None = None
 
     # --- the batch ------------------------------------------------------------------------------
@@ -143,6 +147,7 @@ class Forwarder:
                 registry=self._registry,
                 now_ms=int(self._clock() * 1000),
                 stale_policy=self._config.stale_event_policy,
+                fetch=self._fetcher.bind(attempts) if self._fetcher is not None else None,
             )
             event_type = result.event_type
             if result.skipped is not None:
@@ -150,8 +155,8 @@ class Forwarder:
             for track in result.events:
                 self._check_time_left()
                 self._client.track(track, source=source.name, attempt=attempts)
-            if result.failures:  # the good items are delivered; the webhook goes to the DLQ for the bad one
-                raise result.failures[0]
+            if (failure := result.failure()) is not None:  # items that failed on their own, the others delivered
+                raise failure
             return Outcome("delivered", source_name, webhook_id, event_type, events=len(result.events))
         except RetryableDeliveryError as exc:
             return self._retry(record, source_name, webhook_id, event_type, exc, attempts)
@@ -294,4 +299,6 @@ def default_forwarder() -> Forwarder:
         read_timeout=config.ours_read_timeout,
         max_delay=config.retry_max_delay,
     )
-    return Forwarder(config, client, registry=translation.registry)
+    from webhook_translator.fetch.client import provider_api
+
+    return Forwarder(config, client, registry=translation.registry, fetcher=provider_api(config, store))

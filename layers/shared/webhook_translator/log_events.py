@@ -36,3 +36,8 @@ DEAD_LETTER_FAILED: Final = "could not dead-letter; leaving the message on the q
 OURS_ANSWERED: Final = "Ours answered"
 OURS_TIMED_OUT: Final = "Ours timed out"
 OURS_UNREACHABLE: Final = "Ours unreachable"
+
+# --- the fetch step (a provider's API)
+PROVIDER_ANSWERED: Final = "provider API answered"
+PROVIDER_TIMED_OUT: Final = "provider API timed out"
+PROVIDER_UNREACHABLE: Final = "provider API unreachable"

@@ -7,7 +7,8 @@
 400  malformed body, bad base64, missing Content-Type
 401  missing, wrong or stale signature (never echoes a computed signature); ``reason`` names which
 404  unknown source
-405  not a POST
+403  a GET handshake whose verify token does not match (Meta's ``hub.verify_token``)
+405  not a POST (``GET /webhooks/{source}`` of a source with a handshake: its text/plain challenge, 200)
 413  body over ``MAX_BODY_BYTES`` (or an envelope over the SQS limit)
 415  a content type the source does not send
 503  the queue or the secret is unavailable — the provider retries; nothing unqueued is acknowledged
@@ -56,13 +57,19 @@ if TYPE_CHECKING:
 class SigningSecrets(Protocol):
     def signing_secrets(self, source: str) -> list[str]: ...
 
+    def verify_token(self, source: str) -> str | None: ...
+
 
 @dataclass(frozen=True)
 class Answer:
     status: int
     body: Mapping[str, Any]
+    #: a text/plain answer instead of the JSON ``body`` (a GET handshake's challenge)
+    text: str | None = None
 
     def to_apigw(self) -> dict[str, Any]:
+        if self.text is not None:
+            return {"statusCode": self.status, "headers": {"content-type": "text/plain"}, "body": self.text}
         return {
             "statusCode": self.status,
             "headers": {"content-type": "application/json"},
@@ -205,11 +212,12 @@ class Receiver:
             max_body_bytes=self._config.max_body_bytes,
             secrets_for=self._secrets.signing_secrets,
             method=method,
+            verify_token_for=self._secrets.verify_token,
         )
         metrics.add(observability.VERIFICATION_FAILED, 0, Source=admitted.source.name)  # verified
         if isinstance(admitted, Handshake):
             logger.info(log_events.HANDSHAKE_ANSWERED, extra={"source": admitted.source.name})
-            return Answer(200, admitted.answer)
+            return Answer(200, admitted.answer, text=admitted.text)
         envelope = admitted.envelope
         self._enqueue(envelope, admitted.message)
         logger.info(

@@ -50,12 +50,17 @@ Secret = Annotated[str, AfterValidator(_clean_secret)]
 
 
 class SourceSecrets(BaseModel):
-    """One source's entry: the signing secrets (any one may match, for rotation) and an optional Ours token."""
+    """One source's entry: the signing secrets (any one may match, for rotation), an optional Ours token,
+    and for a source that fetches from its provider (the fetch step) its API credential
+    (``api_token``, with ``api_user`` for Basic auth) and Meta's GET-handshake ``verify_token``."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     signing_secrets: list[Secret] = Field(default_factory=list)
     ours_token: Secret | None = None
+    api_token: Secret | None = None
+    api_user: Secret | None = None
+    verify_token: Secret | None = None
 
 
 class SecretDocument(BaseModel):
@@ -95,6 +100,10 @@ class SecretDocument(BaseModel):
         """The source's signing secrets; ``[]`` if it has none."""
         entry = self.sources.get(source)
         return list(entry.signing_secrets) if entry else []
+
+    def entry(self, source: str) -> SourceSecrets:
+        """The source's entry (an empty one when the document has none)."""
+        return self.sources.get(source) or SourceSecrets()
 
     def token_for(self, source: str) -> str:
         """The source's own token if it has one, else the default; :class:`ConfigurationError` if neither."""
@@ -193,6 +202,10 @@ class SecretStore:
         """The source's signing secrets (any one may match); ``[]`` if the source has none."""
         return self.document().signing_secrets_for(source)
 
+    def verify_token(self, source: str) -> str | None:
+        """The source's GET-handshake verify token (Meta's ``hub.verify_token``); None if it has none."""
+        return self.document().entry(source).verify_token
+
     def ours_token(self, source: str, *, force: bool = False) -> str:
         """The Ours token for ``source``: its own if set, else the default. ``force`` re-reads the secret."""
         return self.document(force=force).token_for(source)
@@ -232,6 +245,9 @@ class StaticSecrets:
 
     def signing_secrets(self, source: str) -> list[str]:
         return self._document.signing_secrets_for(source)
+
+    def verify_token(self, source: str) -> str | None:
+        return self._document.entry(source).verify_token
 
     def ours_token(self, source: str, *, force: bool = False) -> str:
         return self._document.token_for(source)

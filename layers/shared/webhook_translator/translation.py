@@ -10,13 +10,16 @@ and logs nothing; the forwarder and the CLI's ``translate`` and ``sources`` use 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from webhook_translator.config import TranslatorConfig
 from webhook_translator.envelope import Envelope
 from webhook_translator.errors import MappingError, TranslatorError, UnknownSource, WebhookRejected
 from webhook_translator.sources.base import Source
 from webhook_translator.sources.context import MapContext, MapResult
+
+if TYPE_CHECKING:
+    from webhook_translator.fetch import Fetch
 
 
 def map_context(
@@ -25,9 +28,13 @@ def map_context(
     *,
     now_ms: int,
     stale_policy: Literal["dlq", "send_without_time"] = "dlq",
+    fetch: Fetch | None = None,
 ) -> MapContext:
-    """The mapper's world for ``source``: the clock, its TRANSLATOR_CONFIG entry, the stale-event policy."""
-    return MapContext(source=source, now_ms=now_ms, config=config.source(source.name), stale_policy=stale_policy)
+    """The mapper's world for ``source``: the clock, its TRANSLATOR_CONFIG entry, the stale-event policy,
+    and the fetch step's provider API (``fetch``; None where nothing may be fetched)."""
+    return MapContext(
+        source=source, now_ms=now_ms, config=config.source(source.name), stale_policy=stale_policy, fetcher=fetch
+    )
 
 
 def translate(
@@ -37,12 +44,13 @@ def translate(
     registry: Mapping[str, Source],
     now_ms: int,
     stale_policy: Literal["dlq", "send_without_time"] = "dlq",
+    fetch: Fetch | None = None,
 ) -> tuple[Source, MapResult]:
     """Map one queued webhook; every failure is a permanent, typed reason (a retry cannot change it)."""
     source = registry.get(envelope.source)
     if source is None:
         raise UnknownSource(f"no source named {envelope.source[:64]!r} is registered", reason="unknown_source")
-    ctx = map_context(source, config, now_ms=now_ms, stale_policy=stale_policy)
+    ctx = map_context(source, config, now_ms=now_ms, stale_policy=stale_policy, fetch=fetch)
     try:
         return source, source.map(envelope, ctx)
     except WebhookRejected as exc:  # a receiver-side check reused by a mapper: the payload is at fault

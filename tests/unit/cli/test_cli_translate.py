@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from cli_support import EVENTS, Run
 
+from webhook_translator.sources.registry import REGISTRY
+from webhook_translator_tools.local.acuity_server import LocalAcuity
+from webhook_translator_tools.local.graph_server import LocalGraph
+from webhook_translator_tools.local.provider_server import LocalProviderApi
 from webhook_translator_tools.local.samples import Sample
+
+
+@contextlib.contextmanager
+def local_provider(source: str) -> Iterator[LocalProviderApi]:
+    """The local fake of ``source``'s provider API (its seeded objects, any credential), running."""
+    fake: LocalProviderApi = LocalGraph() if source == "facebook-leads" else LocalAcuity()
+    fake.start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
 
 
 def raw_body(tmp_path: Path, sample: str, **changes: object) -> Path:
@@ -155,8 +172,13 @@ def test_every_sample_declares_the_time_fields_its_mapper_reads(run: Run, path: 
     data = json.loads(path.read_text())
     assert "time_fields" in data, "add time_fields (an empty list when the mapper uses the receive time)"
 
-    # When it is translated (re-timed first, as serve --replay does)
-    result = run("translate", data["source"], str(path))
+    # When it is translated (re-timed first, as serve --replay does; a source that fetches asks its local fake)
+    with contextlib.ExitStack() as stack:
+        fetch_from = []
+        if REGISTRY[data["source"]].fetches:
+            fake = stack.enter_context(local_provider(data["source"]))
+            fetch_from = ["--fetch-from", fake.url]
+        result = run("translate", data["source"], str(path), *fetch_from)
 
     # Then it maps — Ours's 7-day window is not hit — and every event's time is a few seconds ago
     assert result.code == 0, result.err

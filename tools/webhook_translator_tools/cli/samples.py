@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import time
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from webhook_translator.errors import (
     UnsupportedMediaType,
     WebhookRejected,
 )
+from webhook_translator.fetch import Fetch, FetchRequest
 from webhook_translator.sources.base import Source
 from webhook_translator.sources.request import InboundRequest
 from webhook_translator.translation import map_context
@@ -36,6 +38,7 @@ from webhook_translator_tools.cli.common import (
     configured,
     dev_document,
     find_source,
+    load_document,
     parse_header,
     read_bytes,
     read_json,
@@ -147,6 +150,34 @@ def _failure(exc: TranslatorError) -> str:
     return f"{exc.reason}: {exc.message}"
 
 
+def _fetch(args: argparse.Namespace) -> Fetch:
+    """The fetch step for a dry run: the source's ``api_base_url`` (or ``--fetch-from URL``), the credential
+    from ``--secrets FILE`` (default: the development document)."""
+    import dataclasses
+
+    from webhook_translator.fetch.client import ProviderApi
+    from webhook_translator.secrets import StaticSecrets
+
+    document = load_document(args.secrets)[0] if args.secrets else dev_document()[0]
+    bound = ProviderApi(StaticSecrets(document), read_timeout=10.0).bind(1)
+    base = args.fetch_from
+    if base is not None and not base.startswith(("http://", "https://")):
+        raise CliError(f"--fetch-from {base[:80]!r} is not an http(s) URL")
+
+    def fetch(request: FetchRequest) -> dict[str, Any]:
+        """The fetch, its JSON log lines kept off stdout (a failure is the command's one line)."""
+        from webhook_translator.observability import logger
+
+        handler, level = logger.registered_handler, logger.registered_handler.level
+        handler.setLevel(logging.CRITICAL + 1)
+        try:
+            return bound(dataclasses.replace(request, base_url=base.rstrip("/")) if base else request)
+        finally:
+            handler.setLevel(level)
+
+    return fetch
+
+
 def translate(args: argparse.Namespace) -> int:
     config, translation = configured(args)
     source = find_source(args.source, translation.registry)
@@ -182,13 +213,17 @@ def translate(args: argparse.Namespace) -> int:
             registry={source.name: source},
             now_ms=int(now * 1000),
             stale_policy=config.stale_event_policy,
+            fetch=_fetch(args) if source.fetches else None,
         )
     except TranslatorError as exc:
         raise CliError(f"cannot translate {source.name} {webhook_id}: {_failure(exc)}") from None
+    failure = result.failure()  # items that failed on their own: the good ones are printed, then the failure
+    if failure is not None and not result.events:
+        raise CliError(f"cannot translate {source.name} {webhook_id}: {_failure(failure)}")
     bodies: list[dict[str, Any]] = [{"token": MASK, **event.to_ours()} for event in result.events]
     print(json.dumps(bodies, indent=2, ensure_ascii=False))
-    if result.failures:  # a batch with bad items: the good ones are printed, the first bad one named
-        raise CliError(f"cannot translate {source.name} {webhook_id}: {_failure(result.failures[0])}")
+    if failure is not None:
+        raise CliError(f"cannot translate {source.name} {webhook_id}: {_failure(failure)}")
     if result.skipped is not None:
         print(
             f"{source.name} {webhook_id}: {result.event_type} is skipped ({result.skipped}); nothing goes to Ours",
@@ -338,6 +373,17 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         action="store_true",
         help="also print (on stderr) each field path of a declarative source and the value it found, "
         "personal values masked: how to debug a spec",
+    )
+    p.add_argument(
+        "--fetch-from",
+        metavar="URL",
+        help="sources that fetch details from their provider (facebook-leads, acuity): the provider API base URL "
+        "to ask (a sandbox, or the local fake `serve` prints); default: the source's api_base_url option",
+    )
+    p.add_argument(
+        "--secrets",
+        metavar="FILE",
+        help="the secret document holding the provider API credential (default: the development document)",
     )
     add_config_argument(p)
     p.set_defaults(run=translate)

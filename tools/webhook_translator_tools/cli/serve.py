@@ -204,6 +204,10 @@ def _banner(
     console.say(f"  DLQ       {stack.dlq_url}")
     console.say(f"  secret    webhook-translator/local in moto's Secrets Manager, {secret_label}")
     console.say(f"  Ours      {ours}")
+    for name, url in sorted(stack.fetch_urls.items()):
+        fake = stack.providers.get(name)
+        where = "local fake of its provider API" if fake is not None and fake.url == url else "--config api_base_url"
+        console.say(f"  fetch     {name} {url}  ({where})")
     for note in notes:
         console.say(f"  note      {note}")
     console.say()

@@ -28,6 +28,8 @@ from webhook_translator_tools.local.threads import ServerThread
 __all__ = ["ROUTE_KEY", "ReceiverServer", "build_event", "is_text_media_type"]
 
 ROUTE_KEY: Final = "POST /webhooks/{source}"
+#: the template's second route: subscription handshakes (Meta's hub.challenge); other sources answer 405
+GET_ROUTE_KEY: Final = "GET /webhooks/{source}"
 #: API Gateway's payload limit for HTTP APIs
 MAX_PAYLOAD_BYTES: Final = 10 * 1024 * 1024
 API_ID: Final = "local"
@@ -83,9 +85,10 @@ def build_event(
     except UnicodeDecodeError:
         text = None
     encoded = bool(body) and (text is None or not is_text_media_type(content_type))
+    route_key = GET_ROUTE_KEY if method == "GET" else ROUTE_KEY
     event: dict[str, Any] = {
         "version": "2.0",
-        "routeKey": ROUTE_KEY,
+        "routeKey": route_key,
         "rawPath": split.path,
         "rawQueryString": split.query,
         "headers": merged,
@@ -102,7 +105,7 @@ def build_event(
                 "userAgent": merged.get("user-agent", ""),
             },
             "requestId": base64.b64encode(secrets.token_bytes(12)).decode("ascii").rstrip("=") + "=",
-            "routeKey": ROUTE_KEY,
+            "routeKey": route_key,
             "stage": "$default",
             "time": _api_time(now),
             "timeEpoch": int(now * 1000),
@@ -156,7 +159,7 @@ class _Handler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         parts = path.split("/")
         # /webhooks/{source}: exactly one non-empty segment after /webhooks
-        if method != "POST" or len(parts) != 3 or parts[1] != "webhooks" or not parts[2]:
+        if method not in ("POST", "GET") or len(parts) != 3 or parts[1] != "webhooks" or not parts[2]:
             self._drain()
             self._send(404, {"content-type": "application/json"}, b'{"message":"Not Found"}')
             return

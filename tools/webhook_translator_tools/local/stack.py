@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
     from webhook_translator_tools.local.ours_server import LocalOurs
     from webhook_translator_tools.local.platform_server import LocalPlatform
+    from webhook_translator_tools.local.provider_server import LocalProviderApi
 
 __all__ = [
     "DEFAULT_AWS_PORT",
@@ -170,6 +171,10 @@ class LocalStack:
         self.ours: LocalOurs | None = None
         #: the local Ours Platform API (allowlist, publishing) beside the local Ours; None with --ours-url
         self.platform: LocalPlatform | None = None
+        #: the local provider API fakes of the fetch step, by source (the Graph API, Acuity)
+        self.providers: dict[str, LocalProviderApi] = {}
+        #: the api_base_url each fetching source uses under this stack (its fake's, or the configuration's)
+        self.fetch_urls: dict[str, str] = {}
         self._receiver_server: ReceiverServer | None = None
         self._moto: _MotoServer | None = None
         self._receiver: LocalFunction | None = None
@@ -234,7 +239,9 @@ class LocalStack:
             self._bind()
             self._start_aws()
             self._start_ours()
+            self._start_providers()
             self._set_environment()
+            self._point_at_providers()
             self._load_functions()
             self._start_serving()
         except BaseException:
@@ -300,6 +307,36 @@ class LocalStack:
         from webhook_translator_tools.local.platform_server import LocalPlatform
 
         self.platform = LocalPlatform("127.0.0.1", 0, echo=self.console.ours).start()
+
+    def _start_providers(self) -> None:
+        """The fetch step's provider APIs on loopback, accepting the secret document's credentials."""
+        from webhook_translator_tools.local.acuity_server import LocalAcuity
+        from webhook_translator_tools.local.graph_server import LocalGraph
+
+        meta, acuity = self.document.entry("facebook-leads"), self.document.entry("acuity")
+        graph = LocalGraph(tokens={meta.api_token} if meta.api_token else None, echo=self.console.ours)
+        pair = {(acuity.api_user, acuity.api_token)} if acuity.api_user and acuity.api_token else None
+        local_acuity = LocalAcuity(credentials=pair, echo=self.console.ours)
+        self.providers = {"facebook-leads": graph.start(), "acuity": local_acuity.start()}
+
+    def _point_at_providers(self) -> None:
+        """Give each fetching source the local fake as its ``api_base_url`` unless the translator
+        configuration sets one (``serve --config`` can point it elsewhere): the document the
+        functions read becomes inline ``TRANSLATOR_CONFIG``, with only those options added."""
+        from webhook_translator import translator_config
+        from webhook_translator.config import Settings
+
+        settings = Settings.from_env()
+        if settings.translator_config_parameter:
+            return  # read from the parameter store by the functions themselves: left as it is
+        config = translator_config.read(settings)[1]
+        for name, fake in self.providers.items():
+            entry = config.source(name)
+            if "api_base_url" not in entry.options:
+                config.sources[name] = entry.model_copy(update={"options": {**entry.options, "api_base_url": fake.url}})
+            self.fetch_urls[name] = str(config.source(name).options["api_base_url"])
+        os.environ.pop("TRANSLATOR_CONFIG_FILE", None)
+        os.environ["TRANSLATOR_CONFIG"] = config.model_dump_json(exclude_defaults=True)
 
     def _set_environment(self) -> None:
         """The functions' environment, as the template sets it, pointed at this stack. Before they are imported."""
@@ -390,6 +427,8 @@ class LocalStack:
             self.ours.stop()
         if self.platform is not None:
             self.platform.stop()
+        for fake in self.providers.values():
+            fake.stop()
         if self._moto is not None:
             self._moto.stop()
             self._moto = None

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from webhook_translator.errors import BadRequest
+from webhook_translator.errors import BadRequest, MethodNotAllowed
 from webhook_translator.sources.request import InboundRequest
 from webhook_translator.sources.signing import HmacScheme
 
@@ -43,6 +43,8 @@ class Source(ABC):
     events: ClassVar[Mapping[str, str]] = {}
     #: lower-cased request headers the mapper needs, copied into the envelope (never a signature)
     forwarded_headers: ClassVar[tuple[str, ...]] = ()
+    #: whether its mapper fetches details from the provider's API (the fetch step: ``ctx.fetch``)
+    fetches: ClassVar[bool] = False
     #: the model of this source's ``options`` in TRANSLATOR_CONFIG (checked when the forwarder starts)
     options_model: ClassVar[type[BaseModel]] = NoOptions
 
@@ -63,6 +65,14 @@ class Source(ABC):
         Called after :meth:`verify` with the same ``secrets`` (empty in a dry run), for
         challenges answered with a keyed hash (Zoom's ``encryptedToken``)."""
         return None
+
+    #: whether ``GET /webhooks/{name}`` is a subscription handshake (:meth:`answer_get`); else 405
+    answers_get: ClassVar[bool] = False
+
+    def answer_get(self, request: InboundRequest, verify_token: str | None) -> str:
+        """The text/plain answer to a GET handshake (Meta's ``hub.challenge``), given the source's
+        configured verify token; raise :class:`Forbidden` when the request's token does not match."""
+        raise MethodNotAllowed("GET is not allowed: send POST")
 
     @abstractmethod
     def map(self, envelope: Envelope, ctx: MapContext) -> MapResult:

@@ -2,7 +2,8 @@
 
 * :class:`MapContext` — the clock, the per-source configuration, the stale-event policy, and
   :meth:`MapContext.track` to build a valid TrackEvent.
-* :class:`MapResult` — 0..n TrackEvents, or the reason a webhook was skipped.
+* :class:`MapResult` — 0..n TrackEvents, or the reason a webhook was skipped; for a webhook of
+  several items, the items that failed on their own (``failures``).
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from webhook_translator.config import SourceConfig
-from webhook_translator.errors import MappingError
+from webhook_translator.errors import MappingError, TranslatorError
 from webhook_translator.ours.models import WINDOW_MS, TrackEvent
 
 if TYPE_CHECKING:
+    from webhook_translator.fetch import Fetch, FetchRequest
     from webhook_translator.sources.base import Source
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -35,7 +37,14 @@ class MapResult:
     event_type: str
     events: tuple[TrackEvent, ...] = ()
     skipped: str | None = None
-    failures: tuple[MappingError, ...] = ()
+    #: items of this webhook that failed on their own (a fetch, no identity…), the others are in ``events``
+    failures: tuple[TranslatorError, ...] = ()
+
+    def failure(self) -> TranslatorError | None:
+        """What the record ends with once ``events`` are delivered: the worst item failure, if any."""
+        from webhook_translator.fetch import worst
+
+        return worst(self.failures)
 
 
 #: how far ahead of our clock a provider's timestamp may be before it is an error (clock skew)
@@ -50,6 +59,16 @@ class MapContext:
     now_ms: int
     config: SourceConfig = field(default_factory=SourceConfig)
     stale_policy: Literal["dlq", "send_without_time"] = "dlq"
+    #: the fetch step's provider API (the forwarder's, or the CLI's); None: this run cannot fetch
+    fetcher: Fetch | None = None
+
+    def fetch(self, request: FetchRequest) -> dict[str, Any]:
+        """The provider's answer for ``request`` (see :mod:`webhook_translator.fetch`)."""
+        if self.fetcher is None:
+            raise MappingError(
+                f"{self.source.name} needs its provider's API and this run has no fetch step", reason="mapper_error"
+            )
+        return self.fetcher(request)
 
     def event_name(self, event_type: str) -> str:
         """The Ours event name for a provider event type (renames from the configuration apply)."""

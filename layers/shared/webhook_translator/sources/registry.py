@@ -39,6 +39,8 @@ SOURCES: Final[Mapping[str, tuple[str, str]]] = {
     "shopify": ("webhook_translator.sources.shopify", "ShopifySource"),
     "woocommerce": ("webhook_translator.sources.woocommerce", "WooCommerceSource"),
     "calcom": ("webhook_translator.sources.calcom", "CalComSource"),
+    "facebook-leads": ("webhook_translator.sources.facebook_leads", "FacebookLeadsSource"),
+    "acuity": ("webhook_translator.sources.acuity", "AcuitySource"),
 }
 
 
