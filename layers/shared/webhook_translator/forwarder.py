@@ -27,7 +27,6 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from webhook_translator import log_events
 from webhook_translator.aws import sqs_client
@@ -48,6 +47,7 @@ from webhook_translator.redact import redact
 from webhook_translator.secrets import store_from_settings
 from webhook_translator.sources.base import Source
 from webhook_translator.sources.registry import REGISTRY, check_config
+from webhook_translator.sqs_record import SQSRecord
 from webhook_translator.translation import translate
 
 if TYPE_CHECKING:
