@@ -184,18 +184,7 @@ def fit_properties(value: Mapping[str, Any]) -> dict[str, Any]:
 
 def _fit(value: Any, depth: int) -> Any:
     if isinstance(value, Mapping):
-        if depth > MAX_DEPTH:
-            return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
-        out: dict[str, Any] = {}
-        for key, item in value.items():
-            if len(out) >= MAX_KEYS:
-                break
-            if not isinstance(key, str) or not key.strip():
-                continue
-            fitted = _fit(item, depth + 1)
-            if fitted is not None:
-                out[key] = fitted
-        return out
+        return _fit_object(value, depth)
     if isinstance(value, list | tuple):
         return [f for f in (_fit(item, depth) for item in list(value)[:MAX_ARRAY]) if f is not None]
     if isinstance(value, float) and not math.isfinite(value):
@@ -203,3 +192,19 @@ def _fit(value: Any, depth: int) -> Any:
     if value is None or isinstance(value, str | int | float | bool):
         return value
     return str(value)
+
+
+def _fit_object(value: Mapping[Any, Any], depth: int) -> dict[str, Any] | str:
+    """An object's first 200 non-empty keys with their fitted values; too deep: its compact JSON text."""
+    if depth > MAX_DEPTH:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        if len(out) >= MAX_KEYS:
+            break
+        if not isinstance(key, str) or not key.strip():
+            continue
+        fitted = _fit(item, depth + 1)
+        if fitted is not None:
+            out[key] = fitted
+    return out
