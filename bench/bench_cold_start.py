@@ -7,7 +7,8 @@ with a Lambda-like ``sys.path`` — the function's directory, then the layer as 
 function (tracing off), a fake region and credentials. "Ready" is the handler module imported and
 the boto3 clients it needs created; nothing is sent. The time is the process's wall clock from spawn
 to ready (interpreter start included, exit excluded), the median of ``BENCH_RUNS`` runs, candidates
-interleaved in a shuffled order each round so that drift cancels.
+interleaved in a shuffled order each round so that drift cancels. Beside it, the CPU time (user +
+system) of the whole child process, which other work on a shared machine inflates far less.
 
 * floor: ``import boto3`` + an SQS and a Secrets Manager client;
 * aws-sample: what AWS's Stripe webhook sample loads — the stripe SDK + boto3 + those clients;
@@ -24,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import resource
 import statistics
 import subprocess
 import tempfile
@@ -130,6 +132,7 @@ class Candidate:
     ready: str
     env: dict[str, str]
     wall_ms: list[float] = field(default_factory=list)
+    cpu_ms: list[float] = field(default_factory=list)
     ready_ms: list[float] = field(default_factory=list)
     rss_kb: list[int] = field(default_factory=list)
     xray: bool = False
@@ -139,19 +142,23 @@ class Candidate:
 
     def run(self, *args: str, env: Mapping[str, str] | None = None) -> dict[str, Any]:
         command = [PYTHON, "-I", "-S", "-B", "-c", self.code(), *args]
+        before = _children_cpu_ms()
         t0 = time.perf_counter()
         proc = subprocess.run(command, env=dict(env or self.env), capture_output=True, text=True, check=False)
         wall = (time.perf_counter() - t0) * 1000
+        cpu = _children_cpu_ms() - before
         lines = [line for line in proc.stdout.splitlines() if line.startswith("BENCH ")]
         if proc.returncode != 0 or not lines:
             raise RuntimeError(f"{self.name}: the child failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
         out: dict[str, Any] = json.loads(lines[-1].removeprefix("BENCH "))
         out["wall_ms"] = wall
+        out["cpu_ms"] = cpu
         return out
 
     def sample(self) -> None:
         out = self.run()
         self.wall_ms.append(out["wall_ms"])
+        self.cpu_ms.append(out["cpu_ms"])
         self.ready_ms.append(out["ready_ms"])
         self.rss_kb.append(out["rss_ready_kb"])
         self.xray = out["xray"]
@@ -175,6 +182,17 @@ class Candidate:
     @property
     def wall(self) -> float:
         return statistics.median(self.wall_ms)
+
+    @property
+    def cpu(self) -> float:
+        return statistics.median(self.cpu_ms)
+
+
+def _children_cpu_ms() -> float:
+    """User + system CPU time of this process's finished children, in ms (what a loaded machine's
+    other work does not add to, unlike the wall clock)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (usage.ru_utime + usage.ru_stime) * 1000
 
 
 def _indent(code: str) -> str:
@@ -288,11 +306,16 @@ def main() -> None:
     for name, goal in GOALS.items():
         c = by_name[name]
         print(f"  {name:<9} ready  {c.wall / floor.wall:.2f}x floor (goal <= {goal}x)   {alternatives}")
+    cpu_alternatives = "   ".join(f"{n} {by_name[n].cpu / floor.cpu:.2f}x" for n in ("aws-sample", "naive-powertools"))
+    for name in GOALS:
+        c = by_name[name]
+        print(f"  {name:<9} CPU    {c.cpu / floor.cpu:.2f}x floor's CPU time (whole process)   {cpu_alternatives}")
     for c in runs:
         spread = f"{min(c.wall_ms):.0f}-{max(c.wall_ms):.0f}"
         in_process = statistics.median(c.ready_ms)
         print(
-            f"    {c.name:<17} {c.wall:6.1f} ms wall ({spread})  {in_process:6.1f} ms import+clients in-process"
+            f"    {c.name:<17} {c.wall:6.1f} ms wall ({spread})  {c.cpu:6.1f} ms CPU"
+            f"  {in_process:6.1f} ms import+clients in-process"
             f"  {c.wall / floor.wall:5.2f}x  x-ray SDK loaded: {'yes' if c.xray else 'no'}"
         )
     print("import-time breakdown (one run each; `app` is the handler module's own body: its at-init boto3 clients)")

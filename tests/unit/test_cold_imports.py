@@ -130,3 +130,17 @@ def test_a_handler_creates_its_clients_at_import_when_the_environment_allows(nam
     found = json.loads(out.stdout)
     # Then the pipeline and its boto3 clients exist already — or, misconfigured, are left to the first invocation
     assert found == {"built": 1 if complete else 0, "boto3": complete}
+
+
+def test_the_functions_import_none_of_powertools_event_classes_nor_its_parameters_at_import() -> None:
+    # When each function's module is imported in a fresh process
+    code = (
+        "import sys, webhook_translator.receiver, webhook_translator.forwarder\n"
+        "print(sorted(m for m in sys.modules if m.startswith('aws_lambda_powertools.utilities.')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    # Then Powertools' ~30 event classes (data_classes) and its parameters utility (read on the first
+    # secret read) are not among the modules loaded
+    loaded = out.stdout
+    assert "aws_lambda_powertools.utilities.data_classes" not in loaded
+    assert "aws_lambda_powertools.utilities.parameters" not in loaded

@@ -85,8 +85,11 @@ class Envelope(BaseModel):
         """The body parsed as JSON (mappers of JSON sources use this)."""
         from webhook_translator.errors import MappingError
 
+        text = self.body
         try:
-            return json.loads(self.raw_body)
+            if self.body_encoding == "text" and not text.startswith("\ufeff") and "\x00" not in text[:4]:
+                return json.loads(text)  # as json.loads(raw_body), without the round trip through bytes
+            return json.loads(self.raw_body)  # a BOM or UTF-16/32 JSON: json.loads detects it in the bytes
         except (ValueError, UnicodeDecodeError, RecursionError):
             raise MappingError("body is not valid JSON") from None
 

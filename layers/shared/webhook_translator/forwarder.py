@@ -26,8 +26,6 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-
 from webhook_translator import log_events, observability, translator_config
 from webhook_translator.aws import sqs_client
 from webhook_translator.config import Settings, settings
@@ -47,6 +45,7 @@ from webhook_translator.redact import redact
 from webhook_translator.secrets import store_from_settings
 from webhook_translator.sources.base import Source
 from webhook_translator.sources.registry import REGISTRY, check_config
+from webhook_translator.sqs_record import SQSRecord
 from webhook_translator.translation import translate
 
 if TYPE_CHECKING:

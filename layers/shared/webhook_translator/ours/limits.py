@@ -84,6 +84,12 @@ def _plain_scalar(value: Any) -> bool:
     )
 
 
+def _plain_leaf(value: Any) -> bool:
+    """A string, an int, a boolean or None of exactly those types: a leaf every walk keeps as it is."""
+    kind = type(value)
+    return kind is str or kind is int or kind is bool or value is None
+
+
 def _plain_units(value: Mapping[str, Any]) -> int | None:
     """An upper bound of the serialised size of a flat object of plain values; None if it is not one
     (or a plain value breaks a rule, or has ``None`` to drop): then the full walk decides."""
@@ -105,6 +111,8 @@ def _plain_units(value: Mapping[str, Any]) -> int | None:
 
 def _check_tree(value: Any, *, depth: int, problems: list[str]) -> Any:
     """Walk a properties tree; drop ``None`` values in objects (unknown is omitted)."""
+    if _plain_leaf(value):  # most of a tree, decided without the ABC checks below
+        return value
     if isinstance(value, dict | Mapping):
         if depth > MAX_DEPTH:
             problems.append("too_deep")
@@ -183,19 +191,10 @@ def fit_properties(value: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _fit(value: Any, depth: int) -> Any:
+    if _plain_leaf(value):
+        return value
     if isinstance(value, Mapping):
-        if depth > MAX_DEPTH:
-            return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
-        out: dict[str, Any] = {}
-        for key, item in value.items():
-            if len(out) >= MAX_KEYS:
-                break
-            if not isinstance(key, str) or not key.strip():
-                continue
-            fitted = _fit(item, depth + 1)
-            if fitted is not None:
-                out[key] = fitted
-        return out
+        return _fit_object(value, depth)
     if isinstance(value, list | tuple):
         return [f for f in (_fit(item, depth) for item in list(value)[:MAX_ARRAY]) if f is not None]
     if isinstance(value, float) and not math.isfinite(value):
@@ -203,3 +202,19 @@ def _fit(value: Any, depth: int) -> Any:
     if value is None or isinstance(value, str | int | float | bool):
         return value
     return str(value)
+
+
+def _fit_object(value: Mapping[Any, Any], depth: int) -> dict[str, Any] | str:
+    """An object's first 200 non-empty keys with their fitted values; too deep: its compact JSON text."""
+    if depth > MAX_DEPTH:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        if len(out) >= MAX_KEYS:
+            break
+        if not isinstance(key, str) or not key.strip():
+            continue
+        fitted = _fit(item, depth + 1)
+        if fitted is not None:
+            out[key] = fitted
+    return out

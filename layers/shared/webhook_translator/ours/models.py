@@ -98,6 +98,10 @@ NULLABLE_FIELDS: Final = frozenset(
 )
 
 
+#: TrackEvent's own bookkeeping, never sent
+_NOT_SENT: Final[set[str]] = {"erase"}
+
+
 class InvalidTrackEvent(MappingError):
     """A TrackEvent broke a rule of the Ours contract. The message names fields and rules, never values."""
 
@@ -193,8 +197,14 @@ class TrackEvent(OursModel):
             raise InvalidTrackEvent.from_validation_error(exc) from None
 
     def to_ours(self) -> dict[str, Any]:
-        """The JSON body Ours expects (without ``token``): Ours's field names, unknowns omitted."""
-        body = self.model_dump(by_alias=True, exclude_none=True, exclude={"erase"}, mode="json")
+        """The JSON body Ours expects (without ``token``): Ours's field names, unknowns omitted.
+
+        Serialised in Python mode (half the cost of ``mode="json"``): every value a TrackEvent holds
+        is already JSON's — strict strings and numbers, and property trees checked to hold only
+        strings, finite numbers, booleans, lists and dicts.
+        """
+        serializer = type(self).__pydantic_serializer__
+        body: dict[str, Any] = serializer.to_python(self, by_alias=True, exclude_none=True, exclude=_NOT_SENT)
         for name in sorted(self.erase):
             body[type(self).model_fields[name].alias or name] = None
         return body
@@ -215,12 +225,23 @@ class _TokenModel(BaseModel):
     token: Token
 
 
+#: tokens already checked (a container sends with one or two): the check once per token, not per call
+_VALID_TOKENS: dict[str, str] = {}
+
+
 def validate_token(token: str) -> str:
     """Check an Ours token against the contract (1–250 characters after trimming)."""
+    valid = _VALID_TOKENS.get(token) if type(token) is str else None
+    if valid is not None:
+        return valid
     try:
-        return _TokenModel.model_validate({"token": token}).token
+        valid = _TokenModel.model_validate({"token": token}).token
     except ValidationError as exc:
         raise InvalidTrackEvent.from_validation_error(exc) from None
+    if len(_VALID_TOKENS) >= 64:  # bounded: a rotation adds one now and then
+        _VALID_TOKENS.clear()
+    _VALID_TOKENS[token] = valid
+    return valid
 
 
 def track_body(event: TrackEvent, token: str) -> dict[str, Any]:

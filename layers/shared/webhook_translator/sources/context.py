@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 from pydantic import BaseModel, ValidationError
 
@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from webhook_translator.sources.base import Source
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+
+#: (options model, id of the options object, or 0 when empty) → (that object, the validated options)
+_VALIDATED_OPTIONS: dict[tuple[type[BaseModel], int], tuple[object, BaseModel]] = {}
 
 
 @dataclass(frozen=True)
@@ -90,11 +93,26 @@ class MapContext:
         return None
 
     def options(self, model: type[ModelT]) -> ModelT:
+        """This source's ``options`` as ``model``: validated once per configuration, not per webhook.
+
+        The configuration is read once per container, so the validated options are kept by the
+        identity of its ``options`` object (held, so that the identity stays its own). The result
+        is shared: a mapper reads its options, never changes them.
+        """
+        raw = self.config.options
+        key = (model, id(raw) if raw else 0)
+        kept = _VALIDATED_OPTIONS.get(key)
+        if kept is not None and (kept[0] is raw or not raw):
+            return cast(ModelT, kept[1])
         try:
-            return model.model_validate(self.config.options)
+            value = model.model_validate(raw)
         except ValidationError as exc:
             fields = ", ".join(sorted({".".join(str(p) for p in e["loc"]) for e in exc.errors()}))
             raise MappingError(f"invalid options for source {self.source.name!r}: {fields}") from None
+        if len(_VALIDATED_OPTIONS) >= 256:  # bounded: tests and the CLI make many configurations
+            _VALIDATED_OPTIONS.clear()
+        _VALIDATED_OPTIONS[key] = (raw, value)
+        return value
 
     def track(self, event_type: str, **fields: Any) -> TrackEvent:
         """Build the TrackEvent for ``event_type``; ``None`` fields are unknown and omitted.

@@ -23,15 +23,11 @@ answers by field name (``answers``).
 
 from __future__ import annotations
 
-import email.policy
 import hmac
 import json
 import re
 from collections.abc import Sequence
-from email.parser import BytesParser
-from email.utils import collapse_rfc2231_value
 from typing import Any, ClassVar
-from urllib.parse import parse_qsl
 
 from pydantic import BaseModel, Field
 
@@ -48,6 +44,7 @@ from webhook_translator.sources.common import (
     unique_key,
 )
 from webhook_translator.sources.context import MapContext, MapResult, parse_model
+from webhook_translator.sources.multipart import parse_form
 from webhook_translator.sources.request import InboundRequest
 
 SUBMISSION = "submission"
@@ -57,32 +54,6 @@ MULTIPART = "multipart/form-data"
 URLENCODED = "application/x-www-form-urlencoded"
 _ANSWER_KEY = re.compile(r"^q\d+_(.+)$")
 _TRAILING_DIGITS = re.compile(r"\d+$")
-
-
-def parse_form(content_type: str, body: bytes) -> dict[str, str]:
-    """The fields of a form post (first value of each name); ``ValueError`` when it is not one."""
-    media = content_type.split(";", 1)[0].strip().lower()
-    if media == URLENCODED:
-        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
-        fields: dict[str, str] = {}
-        for name, value in pairs:
-            fields.setdefault(name, value)
-        return fields
-    if media != MULTIPART:
-        raise ValueError("not a form post")
-    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1")
-    message = BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
-    if not message.is_multipart():
-        raise ValueError("malformed multipart body")
-    fields = {}
-    for part in message.iter_parts():
-        raw_name = part.get_param("name", header="content-disposition")
-        field_name = collapse_rfc2231_value(raw_name) if raw_name else None
-        payload = part.get_payload(decode=True)
-        if not field_name or not isinstance(payload, bytes):
-            continue
-        fields.setdefault(field_name, payload.decode(part.get_content_charset() or "utf-8"))
-    return fields
 
 
 def _name(value: dict[str, Any]) -> bool:

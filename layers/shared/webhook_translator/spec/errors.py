@@ -10,6 +10,7 @@ class SpecError(ValueError):
     """
 
     def __init__(self, path: str, fault: str) -> None:
-        self.path = path
+        # a key may hold anything, a line break included: shown escaped, so the message stays one line
+        self.path = "".join(c if c.isprintable() else repr(c)[1:-1] for c in path)
         self.fault = " ".join(fault.split())
         super().__init__(f"{path}: {self.fault}" if path else self.fault)

@@ -40,11 +40,11 @@ def parse_document(content_type: str, body: bytes) -> Any:
     """
     media = content_type.split(";", 1)[0].strip().lower()
     if media in _FORMS:
-        from webhook_translator.sources.jotform import parse_form
+        from webhook_translator.sources.multipart import parse_form
 
         try:
             return parse_form(content_type, body)
-        except (UnicodeDecodeError, LookupError):
+        except (ValueError, LookupError):  # FormError and UnicodeDecodeError are ValueErrors
             raise ValueError("not a form post") from None
     try:
         return json.loads(body)

@@ -1,0 +1,155 @@
+"""The hand-written form reader: strict RFC 7578 multipart/form-data, and urlencoded bodies.
+
+The oracle for well-formed bodies is the standard library's MIME parser (what the Jotform
+source used before): both must read the same fields from the same bytes.
+"""
+
+from __future__ import annotations
+
+import email.policy
+import json
+from email.parser import BytesParser
+from pathlib import Path
+
+import pytest
+
+from webhook_translator.sources.multipart import FormError, header_params, parse_form, split_multipart
+
+ROOT = Path(__file__).resolve().parents[3]
+B = "----formdata-test-7d1e"
+CT = f"multipart/form-data; boundary={B}"
+
+
+def body(*parts: str, boundary: str = B, preamble: str = "", epilogue: str = "\r\n") -> bytes:
+    inner = "".join(f"--{boundary}\r\n{p}\r\n" for p in parts)
+    return f"{preamble}{inner}--{boundary}--{epilogue}".encode()
+
+
+def field(name: str, value: str, *headers: str) -> str:
+    return "\r\n".join([f'Content-Disposition: form-data; name="{name}"', *headers, "", value])
+
+
+def stdlib_fields(content_type: str, raw: bytes) -> dict[str, str]:
+    """What email.parser reads from a multipart body (the first value of each name)."""
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1")
+    message = BytesParser(policy=email.policy.HTTP).parsebytes(head + raw)
+    fields: dict[str, str] = {}
+    for part in message.iter_parts():
+        payload = part.get_payload(decode=True)
+        assert isinstance(payload, bytes)
+        fields.setdefault(str(part.get_param("name", header="content-disposition")), payload.decode())
+    return fields
+
+
+def test_the_jotform_sample_reads_as_the_stdlib_parser_reads_it() -> None:
+    sample = json.loads((ROOT / "events" / "jotform" / "submission.json").read_text())
+    raw = sample["body_text"].encode()
+    fields = parse_form(sample["content_type"], raw)
+    assert fields == stdlib_fields(sample["content_type"], raw)
+    assert fields["submissionID"] == "6012345678901234567"
+    assert json.loads(fields["rawRequest"])["q4_email"] == "casey.nguyen@example.com"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        body(field("a", "1"), field("b", "")),
+        body(field("a", "line one\r\nline two\r\n--not the boundary")),  # CRLF and dashes inside a value
+        body(field("a", "x"), preamble="This is the preamble.\r\n", epilogue="\r\nand an epilogue"),
+        body(field("a", "first"), field("a", "second")),  # a repeated name: the first value
+        body(field("naïve", "café ☕"), field("b", "é", "Content-Type: text/plain; charset=utf-8")),
+    ],
+    ids=["two-fields", "crlf-inside", "preamble-epilogue", "repeated-name", "utf-8"],
+)
+def test_well_formed_bodies_read_as_the_stdlib_parser_reads_them(raw: bytes) -> None:
+    assert parse_form(CT, raw) == stdlib_fields(CT, raw)
+
+
+def test_a_quoted_boundary_transport_padding_and_a_latin_1_part() -> None:
+    boundary = "b=(:odd ?)"
+    padded = f"--{boundary} \t\r\n".encode()  # transport padding after a delimiter
+    raw = body(field("a", "1"), boundary=boundary).replace(f"--{boundary}\r\n".encode(), padded)
+    latin = body(field("city", "Zürich", "Content-Type: text/plain; charset=latin-1")).replace("ü".encode(), b"\xfc")
+    assert parse_form(f'multipart/form-data; boundary="{boundary}"', raw) == {"a": "1"}
+    assert parse_form(CT, latin) == {"city": "Zürich"}
+
+
+def test_a_part_with_a_filename_and_its_own_content_type_is_a_field_too() -> None:
+    part = field("file", "data", "Content-Type: application/octet-stream").replace(
+        'name="file"', 'name="file"; filename="a;b.txt"'
+    )
+    assert parse_form(CT, body(part)) == {"file": "data"}
+
+
+@pytest.mark.parametrize(
+    ("content_type", "raw"),
+    [
+        ("multipart/form-data", body(field("a", "1"))),  # no boundary
+        ("multipart/form-data; boundary=", body(field("a", "1"))),
+        (f"multipart/form-data; boundary={'x' * 71}", body(field("a", "1"), boundary="x" * 71)),
+        (f"multipart/form-data; boundary={B}; junk", body(field("a", "1"))),
+        (CT, b"not a form"),
+        (CT, body(field("a", "1")).replace(b"\r\n", b"\n")),  # LF line ends
+        (CT, body(field("a", "1"))[: -len(f"--{B}--\r\n")]),  # never closed
+        (CT, body(field("a", "1")).replace(f"--{B}\r\n".encode(), f"--{B}x\r\n".encode())),
+        (CT, body('Content-Disposition: form-data; name="a"\r\nno blank line')),
+        (CT, body('Content-Disposition: form-data; name="a"\r\n folded: header\r\n\r\nv')),
+        (CT, body("Content-Type: text/plain\r\n\r\nno disposition")),
+        (CT, body('Content-Disposition: attachment; name="a"\r\n\r\nv')),
+        (CT, body("Content-Disposition: form-data; name*=utf-8''a\r\n\r\nv")),  # RFC 7578 §4.2: not for names
+        (CT, body(field("a", "MQ==", "Content-Transfer-Encoding: base64"))),
+        ("text/plain", b"a=1"),
+    ],
+    ids=[
+        "no-boundary",
+        "empty-boundary",
+        "boundary-too-long",
+        "bad-parameters",
+        "no-delimiter",
+        "lf-line-ends",
+        "unterminated",
+        "bad-delimiter-line",
+        "no-blank-line",
+        "folded-header",
+        "no-disposition",
+        "not-form-data",
+        "rfc2231-name",
+        "transfer-encoding",
+        "not-a-form",
+    ],
+)
+def test_malformed_bodies_are_refused(content_type: str, raw: bytes) -> None:
+    with pytest.raises(FormError):
+        parse_form(content_type, raw)
+
+
+def test_an_unknown_charset_is_a_lookup_error() -> None:
+    with pytest.raises(LookupError):
+        parse_form(CT, body(field("a", "1", "Content-Type: text/plain; charset=x-no-such")))
+
+
+def test_urlencoded_bodies_keep_the_first_value_and_blank_values() -> None:
+    fields = parse_form("application/x-www-form-urlencoded; charset=utf-8", b"a=1&b=&a=2&c=%C3%A9")
+    assert fields == {"a": "1", "b": "", "c": "é"}
+
+
+def test_split_multipart_gives_lower_cased_headers_and_raw_content() -> None:
+    raw = body(field("a", "1", "Content-Type: Text/Plain"), "\r\nheaderless")
+    assert split_multipart(raw, B) == [
+        ({"content-disposition": 'form-data; name="a"', "content-type": "Text/Plain"}, b"1"),
+        ({}, b"headerless"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("Multipart/Form-Data; Boundary=abc", ("multipart/form-data", {"boundary": "abc"})),
+        ('form-data; name="a\\"b"; filename="x;y"', ("form-data", {"name": 'a"b', "filename": "x;y"})),
+        ("application/json", ("application/json", {})),
+        ("text/plain; charset=utf-8;", ("text/plain", {"charset": "utf-8"})),
+        ("a; x=1; x=2", ("a", {"x": "1"})),
+    ],
+)
+def test_header_params(value: str, expected: tuple[str, dict[str, str]]) -> None:
+    assert header_params(value) == expected
