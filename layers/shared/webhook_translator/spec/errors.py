@@ -13,4 +13,4 @@ class SpecError(ValueError):
         # a key may hold anything, a line break included: shown escaped, so the message stays one line
         self.path = "".join(c if c.isprintable() else repr(c)[1:-1] for c in path)
         self.fault = " ".join(fault.split())
-        super().__init__(f"{path}: {self.fault}" if path else self.fault)
+        super().__init__(f"{self.path}: {self.fault}" if self.path else self.fault)
