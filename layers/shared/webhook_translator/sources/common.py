@@ -84,6 +84,8 @@ Target = Literal[
     "full_name",
     "company_name",
     "job_title",
+    "date_of_birth",
+    "gender",
     "city",
     "state",
     "zip",

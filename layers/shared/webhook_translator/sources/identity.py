@@ -9,7 +9,8 @@ ranked by how sure the match is:
 rank  the answer is for ``target`` because
 ====  =================================================================================
 0     the per-form configuration says so (``fields``: answer key, ref or label → target)
-1     the provider's type says so (an e-mail / phone question: ``kind`` ``email`` / ``phone``)
+1     the provider's type says so (an e-mail / phone question: ``kind`` ``email`` / ``phone``),
+      unless its label is about someone else ("Your manager's email")
 2     its whole label is a synonym (:mod:`.labels`: case, accents, punctuation, trailing
       numbers, a dashed suffix and filler words ignored — "What is your first name?")
 3     a synonym stands inside its label ("Email of contact person"; text answers only,
@@ -121,8 +122,8 @@ def _candidate(answer: Answer, explicit: NameMap, synonyms: LabelMatcher) -> tup
     target = explicit.get(answer)
     if target is not None:
         return target, EXPLICIT
-    if answer.kind in _TYPED_TARGET:
-        return _TYPED_TARGET[answer.kind], TYPED
+    if answer.kind in _TYPED_TARGET:  # an e-mail / phone question about someone else names nobody
+        return None if _about_someone_else(answer) else (_TYPED_TARGET[answer.kind], TYPED)
     if answer.kind in NEVER_INFERRED:
         return None
     for name in (answer.label, answer.key):

@@ -6,14 +6,15 @@ Its tokens are then compared with the synonym tables, squashed (spaces removed, 
 "E-Mail-Adresse", "e-mail adresse" and "emailadresse" are one entry):
 
 1. the whole label ("Correo electrónico", "Voornaam", "E-mail");
-2. the whole label without a short dashed suffix ("Email-kom", "Name-kom");
-3. the label without filler words ("What is your first name?", "Your Email Address:");
-4. for e-mail, phone and names only: a synonym *inside* a longer label ("Email of contact
-   person", "Mobile phone (work)") — longest match first, never in a label about somebody
-   else ("Their email", "Emergency contact phone", "Friend's name").
+2. the label without filler words ("What is your first name?", "Your Email Address:");
+3. for e-mail, phone and names only: the label without a short dashed suffix ("Email-kom",
+   "Name-kom"), or a synonym *inside* a longer label ("Email of contact person", "Mobile
+   phone (work)") — longest match first, never in a label about somebody else ("Their
+   email", "Emergency contact phone", "Friend's name").
 
-Steps 1–3 are an exact match (:data:`EXACT`), step 4 a word match (:data:`WORDS`): the
-identity resolver ranks an exact match above a word match. Tables are built once per
+Steps 1–2 are an exact match (:data:`EXACT`), step 3 a word match (:data:`WORDS`): the
+identity resolver ranks an exact match above a word match, and takes a word match from
+typed-in text only. Tables are built once per
 process and per configuration (:func:`matcher`); every lookup of a label is cached.
 """
 
@@ -31,7 +32,7 @@ WORDS: Final = 3
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _NON_WORD = re.compile(r"[\W_]+")
-_DASH_SUFFIX = re.compile(r"[-_][^\W\d_]{1,4}\s*$")
+_DASH_SUFFIX = re.compile(r"-[^\W\d_]{1,4}\s*$")
 #: one syntactically valid e-mail address (no spaces, one @, a dot in the domain, no leading/trailing dot)
 EMAIL_ADDRESS = re.compile(r"^[\w.!#$%&'*+/=?^`{|}~-]{1,64}@(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+[^\W\d_]{2,63}$")
 
@@ -112,6 +113,11 @@ SYNONYMS: Mapping[str, tuple[str, ...]] = {
         "entreprise", "société", "firma", "unternehmen", "bedrijf", "bedrijfsnaam", "azienda", "företag",
     ),
     "job_title": ("job title", "jobtitle", "your job title", "role title", "cargo", "poste", "position"),
+    "date_of_birth": (
+        "date of birth", "birth date", "birthdate", "dob", "birthday", "fecha de nacimiento", "date de naissance",
+        "geburtsdatum", "geboortedatum", "data de nascimento", "data di nascita", "födelsedatum",
+    ),
+    "gender": ("gender", "sex", "género", "sexo", "sexe", "genre", "geschlecht", "geslacht", "genere", "kön"),
     "city": ("city", "town", "ciudad", "ville", "stadt", "ort", "stad", "woonplaats", "cidade", "città"),
     "state": ("state", "province", "region", "state province", "provincia", "estado", "bundesland", "provincie"),
     "zip": (
@@ -189,12 +195,12 @@ class LabelMatcher:
         whole = "".join(tokens)
         if whole in self._exact:
             return self._exact[whole], EXACT
-        stripped = _DASH_SUFFIX.sub("", label)
-        if stripped != label and (short := squash(stripped)) in self._exact:
-            return self._exact[short], EXACT
         essential = "".join(t for t in tokens if t not in FILLERS)
         if essential and essential in self._exact:
             return self._exact[essential], EXACT
+        stripped = _DASH_SUFFIX.sub("", label)
+        if stripped != label and (short := self._exact.get(squash(stripped))) in WORD_TARGETS:
+            return short, WORDS  # "Email-kom": as sure as a word inside the label
         return self._word_match(tokens)
 
     def _word_match(self, tokens: tuple[str, ...]) -> tuple[str, int] | None:
