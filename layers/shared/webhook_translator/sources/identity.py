@@ -176,10 +176,11 @@ def _take_consent(resolution: Resolution, index: int, key: str, value: Any) -> N
 
 
 def _only_address(answers: Sequence[Answer], resolution: Resolution) -> None:
-    """Rank 4: the one distinct valid address among the unused typed-in answers becomes the e-mail."""
+    """Rank 4: when the answers hold exactly one distinct valid address (outside labels about someone else,
+    files and payments), it becomes the e-mail."""
     found: dict[str, list[int]] = {}
     for index, answer in enumerate(answers):
-        if index in resolution.used or answer.kind not in TEXT_KINDS or not isinstance(answer.value, str):
+        if answer.kind in NEVER_INFERRED or not isinstance(answer.value, str):
             continue
         text = answer.value.strip()
         if is_email_address(text) and not _about_someone_else(answer):

@@ -34,12 +34,20 @@ _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _NON_WORD = re.compile(r"[\W_]+")
 _DASH_SUFFIX = re.compile(r"-[^\W\d_]{1,4}\s*$")
 #: one syntactically valid e-mail address (no spaces, one @, a dot in the domain, no leading/trailing dot)
-EMAIL_ADDRESS = re.compile(r"^[\w.!#$%&'*+/=?^`{|}~-]{1,64}@(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+[^\W\d_]{2,63}$")
+EMAIL_ADDRESS = re.compile(
+    r"^[\w.!#$%&'*+/=?^`{|}~-]{1,64}@(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+(?:[^\W\d_]{2,63}|xn--[\w-]{2,59})$"
+)
 
 
 def is_email_address(text: str) -> bool:
     """True for one syntactically valid address (what an e-mail answer must hold to be used)."""
-    return len(text) <= 254 and EMAIL_ADDRESS.match(text) is not None and ".." not in text
+    return (
+        len(text) <= 254
+        and EMAIL_ADDRESS.match(text) is not None
+        and ".." not in text
+        and ".@" not in text
+        and text[0] != "."
+    )
 
 
 def _fold(text: str) -> str:
