@@ -73,6 +73,11 @@ def envelope_for(sample: Sample) -> Envelope:
 def outcome(path: Path) -> Any:
     """What the forwarder's translation makes of the payload at ``path``."""
     sample, config, _ = load(path)
+    return outcome_of(sample, config)
+
+
+def outcome_of(sample: Sample, config: dict[str, Any]) -> Any:
+    """What the forwarder's translation makes of ``sample`` with its source's configuration ``config``."""
     translator = TranslatorConfig(sources={sample.source: SourceConfig.model_validate(config)})
     try:
         _, result = translate(envelope_for(sample), translator, registry=REGISTRY, now_ms=NOW_MS)
