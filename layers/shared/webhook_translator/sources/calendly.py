@@ -30,7 +30,7 @@ from webhook_translator.errors import MappingError
 from webhook_translator.sources.base import HmacSource, mapped_part, require_id
 from webhook_translator.sources.common import LaxModel, Person, fit_properties, iso_to_ms
 from webhook_translator.sources.context import MapContext, MapResult, parse_model
-from webhook_translator.sources.forms import FormOptions
+from webhook_translator.sources.forms import FormOptions, form_policy
 from webhook_translator.sources.identity import Answer
 from webhook_translator.sources.request import InboundRequest
 from webhook_translator.sources.signing import HmacScheme
@@ -219,7 +219,7 @@ class CalendlySource(HmacSource):
         if event.payload is None:
             raise MappingError("Calendly webhook does not match the expected shape (payload)")
         payload = parse_model(Payload, event.payload, "Calendly payload")
-        policy = ctx.options(FormOptions).policy(_form_id(payload))
+        policy = form_policy(ctx, _form_id(payload))
         tracking = payload.tracking or {}
         rows = _answers(payload.questions_and_answers)
         resolution = policy.resolve(rows, _person(payload, tracking))

@@ -16,7 +16,8 @@ Names are matched exactly, else as normalised labels ("Email of contact person" 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from functools import lru_cache
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -24,6 +25,9 @@ from webhook_translator.sources.common import Person, Target
 from webhook_translator.sources.identity import Answer, NameMap, Resolution, resolve_identity
 from webhook_translator.sources.labels import LabelMatcher, layer_key, matcher
 from webhook_translator.sources.minimise import event_answers, included
+
+if TYPE_CHECKING:
+    from webhook_translator.sources.context import MapContext
 
 #: a ``userProperties.consent`` key (``marketing``, ``analytics``, ``ad_storage``…)
 ConsentKey = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z][A-Za-z0-9_-]*$")]
@@ -61,6 +65,18 @@ class FormOptions(FormSettings):
             consent=NameMap({**self.consent, **form.consent}),
             include=included([*self.include, *form.include]),
         )
+
+
+def form_policy(ctx: MapContext, form_id: str | None) -> FormPolicy:
+    """The policy of one form of ``ctx``'s source: its options validated (the defaults built once, when none)."""
+    if not ctx.config.options:
+        return _default_policy()
+    return ctx.options(FormOptions).policy(form_id)
+
+
+@lru_cache(maxsize=1)
+def _default_policy() -> FormPolicy:
+    return FormOptions().policy()
 
 
 @dataclass(frozen=True, slots=True)

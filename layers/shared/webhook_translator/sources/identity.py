@@ -34,10 +34,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from functools import lru_cache
+from typing import Any, Literal, NamedTuple
 
 from webhook_translator.sources.common import Person, scalar_text
-from webhook_translator.sources.labels import OTHERS, LabelMatcher, is_email_address, label_tokens, matcher, squash
+from webhook_translator.sources.labels import (
+    OTHERS,
+    WORDS,
+    LabelMatcher,
+    is_email_address,
+    label_tokens,
+    matcher,
+    squash,
+)
 
 #: what an answer's value is, whatever the provider calls it
 Kind = Literal[
@@ -52,9 +61,8 @@ EXPLICIT, TYPED, VALUE = 0, 1, 4
 _TYPED_TARGET = {"email": "email", "phone": "phone_number"}
 
 
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """One answer of a submission.
+class Answer(NamedTuple):
+    """One answer of a submission (a named tuple: a form makes dozens per webhook).
 
     ``key`` is what ``eventProperties`` would call it (Typeform: the field ref, else its id;
     Tally, Webflow, Calendly: the label; Jotform: the field name); ``ref`` another name the
@@ -117,18 +125,16 @@ class NameMap:
 _NO_NAMES = NameMap({})
 
 
-def _candidate(answer: Answer, explicit: NameMap, synonyms: LabelMatcher) -> tuple[str, int] | None:
-    """(target, rank) for one answer, or None."""
-    target = explicit.get(answer)
-    if target is not None:
-        return target, EXPLICIT
-    if answer.kind in _TYPED_TARGET:  # an e-mail / phone question about someone else names nobody
-        return None if _about_someone_else(answer) else (_TYPED_TARGET[answer.kind], TYPED)
-    if answer.kind in NEVER_INFERRED:
+@lru_cache(maxsize=8192)
+def _inferred(synonyms: LabelMatcher, label: str | None, key: str, kind: str) -> tuple[str, int] | None:
+    """(target, rank) from the provider's type or the label / key (cached: a form's answers repeat)."""
+    if kind in _TYPED_TARGET:  # an e-mail / phone question about someone else names nobody
+        return None if _about_someone_else(label, key) else (_TYPED_TARGET[kind], TYPED)
+    if kind in NEVER_INFERRED:
         return None
-    for name in (answer.label, answer.key):
+    for name in (label, key):
         found = synonyms.lookup(name) if name else None
-        if found is not None and (found[1] < 3 or answer.kind in TEXT_KINDS):
+        if found is not None and (found[1] < WORDS or kind in TEXT_KINDS):
             return found
     return None
 
@@ -149,14 +155,17 @@ def resolve_identity(
     """
     explicit_map = explicit if isinstance(explicit, NameMap) else NameMap(explicit or {})
     consent_map = consent if isinstance(consent, NameMap) else NameMap(consent or {})
+    fields = explicit_map if explicit_map else None
     table = synonyms or matcher()
     resolution = Resolution(person=person or Person())
     candidates: list[tuple[int, int, str]] = []
+    consents = bool(consent_map)
     for index, answer in enumerate(answers):
-        if consent_map and (key := consent_map.get(answer)) is not None:
+        if consents and (key := consent_map.get(answer)) is not None:
             _take_consent(resolution, index, key, answer.value)
             continue
-        found = _candidate(answer, explicit_map, table)
+        target = fields.get(answer) if fields is not None else None
+        found = (target, EXPLICIT) if target is not None else _inferred(table, answer.label, answer.key, answer.kind)
         if found is not None:
             candidates.append((found[1], index, found[0]))
     candidates.sort()
@@ -183,7 +192,7 @@ def _only_address(answers: Sequence[Answer], resolution: Resolution) -> None:
         if answer.kind in NEVER_INFERRED or not isinstance(answer.value, str):
             continue
         text = answer.value.strip()
-        if is_email_address(text) and not _about_someone_else(answer):
+        if is_email_address(text) and not _about_someone_else(answer.label, answer.key):
             found.setdefault(text.casefold(), []).append(index)
     if len(found) == 1:
         (indices,) = found.values()
@@ -191,8 +200,8 @@ def _only_address(answers: Sequence[Answer], resolution: Resolution) -> None:
             resolution.used.update(indices)
 
 
-def _about_someone_else(answer: Answer) -> bool:
-    return any(t in OTHERS for name in (answer.label, answer.key) if name for t in label_tokens(name))
+def _about_someone_else(label: str | None, key: str) -> bool:
+    return any(t in OTHERS for name in (label, key) if name for t in label_tokens(name))
 
 
 # --- consent values --------------------------------------------------------------------------------

@@ -42,7 +42,7 @@ from webhook_translator.errors import BadRequest, MappingError, SignatureError
 from webhook_translator.sources.base import Source, require_id
 from webhook_translator.sources.common import LaxModel, Person, clean, fit_properties
 from webhook_translator.sources.context import MapContext, MapResult, parse_model
-from webhook_translator.sources.forms import FormOptions
+from webhook_translator.sources.forms import FormOptions, form_policy
 from webhook_translator.sources.identity import Answer, Kind
 from webhook_translator.sources.request import InboundRequest
 
@@ -213,7 +213,7 @@ class JotformSource(Source):
             raise MappingError("Jotform webhook is not a form post") from None
         submission = parse_model(Submission, fields, "Jotform webhook")
         raw = _raw_request(submission)
-        policy = ctx.options(FormOptions).policy(submission.formID)
+        policy = form_policy(ctx, submission.formID)
         person = Person()
         rows = _answers(raw, person)
         resolution = policy.resolve(rows, person)

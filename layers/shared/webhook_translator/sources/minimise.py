@@ -30,7 +30,7 @@ _EMPTY: tuple[Any, ...] = ("", [], {})
 
 def _holds_address(value: Any) -> bool:
     if isinstance(value, str):
-        return is_email_address(value.strip())
+        return "@" in value and is_email_address(value.strip())
     if isinstance(value, list):
         return any(_holds_address(v) for v in value)
     if isinstance(value, dict):
@@ -49,11 +49,12 @@ def event_answers(
     """(answers, hidden fields) for ``eventProperties``, by answer key, minimised as above."""
     kept: dict[str, Any] = {}
     hidden: dict[str, Any] = {}
+    opt_in = include if include else None
     for index, answer in enumerate(answers):
         value = answer.value
         if index in used or value is None or value in _EMPTY:
             continue
-        opted = include is not None and bool(include) and include.get(answer) is not None
+        opted = opt_in is not None and opt_in.get(answer) is not None
         if not opted and (answer.kind not in STRUCTURED or _holds_address(value)):
             continue
         bucket = hidden if answer.kind == "hidden" else kept

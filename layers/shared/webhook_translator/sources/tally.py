@@ -28,7 +28,7 @@ from webhook_translator.envelope import Envelope
 from webhook_translator.sources.base import HmacSource, mapped_part, require_id
 from webhook_translator.sources.common import LaxModel, fit_properties, iso_to_ms
 from webhook_translator.sources.context import MapContext, MapResult, parse_model
-from webhook_translator.sources.forms import FormOptions
+from webhook_translator.sources.forms import FormOptions, form_policy
 from webhook_translator.sources.identity import Answer, Kind
 from webhook_translator.sources.request import InboundRequest
 from webhook_translator.sources.signing import HmacScheme
@@ -173,7 +173,7 @@ class TallySource(HmacSource):
         if (skipped := ctx.unmapped(kind)) is not None:
             return skipped
         data = parse_model(TallyData, event.data, "Tally webhook data")
-        policy = ctx.options(FormOptions).policy(data.formId)
+        policy = form_policy(ctx, data.formId)
         rows = _answers(_own_fields(data.fields))
         resolution = policy.resolve(rows)
         answers, hidden = policy.properties(rows, resolution)

@@ -33,7 +33,7 @@ from webhook_translator.errors import MappingError
 from webhook_translator.sources.base import HmacSource, mapped_part, require_id
 from webhook_translator.sources.common import LaxModel, fit_properties, iso_to_ms
 from webhook_translator.sources.context import MapContext, MapResult, parse_model
-from webhook_translator.sources.forms import FormOptions
+from webhook_translator.sources.forms import FormOptions, form_policy
 from webhook_translator.sources.identity import Answer, Kind
 from webhook_translator.sources.request import InboundRequest
 from webhook_translator.sources.signing import HmacScheme
@@ -217,7 +217,7 @@ class TypeformSource(HmacSource):
         response = event.form_response
         if response is None:
             raise MappingError("Typeform webhook does not match the expected shape (form_response)")
-        policy = ctx.options(FormOptions).policy(response.form_id)
+        policy = form_policy(ctx, response.form_id)
         rows = _answers(response)
         resolution = policy.resolve(rows)
         answers, hidden = policy.properties(rows, resolution)

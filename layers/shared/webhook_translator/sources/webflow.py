@@ -30,7 +30,7 @@ from webhook_translator.errors import MappingError
 from webhook_translator.sources.base import HmacSource, mapped_part, require_id
 from webhook_translator.sources.common import LaxModel, fit_properties, iso_to_ms
 from webhook_translator.sources.context import MapContext, MapResult, parse_model
-from webhook_translator.sources.forms import FormOptions
+from webhook_translator.sources.forms import FormOptions, form_policy
 from webhook_translator.sources.identity import Answer, Kind
 from webhook_translator.sources.request import InboundRequest
 from webhook_translator.sources.signing import HmacScheme
@@ -103,7 +103,7 @@ class WebflowSource(HmacSource):
         if event.payload is None:
             raise MappingError("Webflow webhook does not match the expected shape (payload)")
         submission = parse_model(Submission, event.payload, "Webflow form submission")
-        policy = ctx.options(FormOptions).policy(submission.formId)
+        policy = form_policy(ctx, submission.formId)
         rows = _answers(submission.data)
         resolution = policy.resolve(rows)
         answers, _ = policy.properties(rows, resolution)
