@@ -12,9 +12,10 @@ rank  the answer is for ``target`` because
 1     the provider's type says so (an e-mail / phone question: ``kind`` ``email`` / ``phone``),
       unless its label is about someone else ("Your manager's email")
 2     its whole label is a synonym (:mod:`.labels`: case, accents, punctuation, trailing
-      numbers, a dashed suffix and filler words ignored — "What is your first name?")
-3     a synonym stands inside its label ("Email of contact person"; text answers only,
-      e-mail / phone / names only, never in a label about someone else)
+      numbers and filler words ignored — "What is your first name?", "E-Mail-Adresse 2")
+3     e-mail, phone and names only, from typed-in text only: a synonym inside its label
+      ("Email of contact person") or before a short dashed suffix ("Email-kom"); never
+      in a label about someone else ("Their email")
 4     e-mail only: it is the one syntactically valid address among the answers
 ====  =================================================================================
 
