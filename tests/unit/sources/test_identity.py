@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -158,3 +161,19 @@ def test_bad_form_options_stop_the_forwarder_at_start_in_one_line(options: dict[
         check_config(config)
     assert named in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+def test_the_stripe_receiver_path_imports_none_of_the_form_machinery() -> None:
+    # When a fresh process looks Stripe up the way the receiver does (to verify a webhook)
+    code = (
+        "import sys, json\n"
+        "import webhook_translator.receiver\n"
+        "from webhook_translator.sources.registry import REGISTRY\n"
+        "REGISTRY.get('stripe')\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('webhook_translator.sources'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    # Then the resolver, its label tables, minimisation and the form options stay unimported
+    loaded = set(json.loads(out.stdout))
+    assert "webhook_translator.sources.stripe" in loaded
+    assert loaded.isdisjoint({f"webhook_translator.sources.{m}" for m in ("identity", "labels", "minimise", "forms")})

@@ -9,13 +9,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from webhook_translator.errors import MappingError
 from webhook_translator.ours.limits import fit_properties as fit_properties  # the mappers import it from here
-from webhook_translator.sources.labels import is_email_address
 
 #: ISO 4217 currencies Stripe treats as zero-decimal (amounts are whole units)
 ZERO_DECIMAL = frozenset(
@@ -109,6 +108,8 @@ Target = Literal[
     "sccid",
 ]
 TARGETS: frozenset[str] = frozenset(get_args(Target))
+#: a ``userProperties.consent`` key (``marketing``, ``analytics``, ``ad_storage``…)
+ConsentKey = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z][A-Za-z0-9_-]*$")]
 
 
 class LaxModel(BaseModel):
@@ -152,8 +153,11 @@ class Person:
         if text is None:
             return False
         if target in ("user_id", "external_id", "email"):
-            if target == "email" and not is_email_address(text):
-                return False
+            if target == "email":
+                from webhook_translator.sources.labels import is_email_address  # forwarder-only: not at import
+
+                if not is_email_address(text):
+                    return False
             if getattr(self, target) is None:
                 setattr(self, target, text)
             return True

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from webhook_translator.sources.common import Person, Target
+from webhook_translator.sources.common import ConsentKey, Person, Target
 from webhook_translator.sources.identity import Answer, NameMap, Resolution, resolve_identity
 from webhook_translator.sources.labels import LabelMatcher, layer_key, matcher
 from webhook_translator.sources.minimise import event_answers, included
@@ -29,8 +29,6 @@ from webhook_translator.sources.minimise import event_answers, included
 if TYPE_CHECKING:
     from webhook_translator.sources.context import MapContext
 
-#: a ``userProperties.consent`` key (``marketing``, ``analytics``, ``ad_storage``…)
-ConsentKey = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z][A-Za-z0-9_-]*$")]
 AnswerName = Annotated[str, StringConstraints(min_length=1, max_length=500)]
 
 

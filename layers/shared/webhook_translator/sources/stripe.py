@@ -31,10 +31,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from webhook_translator.envelope import Envelope
 from webhook_translator.sources.base import HmacSource, require, require_id
-from webhook_translator.sources.common import LaxModel, clean, compact, decimal_amount, split_name
+from webhook_translator.sources.common import ConsentKey, LaxModel, clean, compact, decimal_amount, split_name
 from webhook_translator.sources.context import MapContext, MapResult, parse_model
-from webhook_translator.sources.forms import ConsentKey
-from webhook_translator.sources.identity import consent_value
 from webhook_translator.sources.request import InboundRequest
 from webhook_translator.sources.signing import HmacScheme
 from webhook_translator.sources.stripe_shapes import Address, StripeObject
@@ -121,6 +119,10 @@ def _user_properties(obj: StripeObject, options: StripeOptions) -> dict[str, Any
 
 def _consent(obj: StripeObject, options: StripeOptions) -> dict[str, bool]:
     """Checkout's collected consent (``consent.promotions``…) under the configured Ours consent keys."""
+    if not options.consent:
+        return {}
+    from webhook_translator.sources.identity import consent_value  # the form sources' rules; forwarder-only
+
     given = obj.consent or {}
     found = {key: consent_value(given.get(field)) for field, key in options.consent.items()}
     return {key: value for key, value in found.items() if value is not None}
