@@ -58,7 +58,8 @@ TEXT_KINDS = frozenset({"text", "long_text", "email", "phone", "hidden", "other"
 #: kinds that never fill an identity target by inference (only by explicit configuration)
 NEVER_INFERRED = frozenset({"file", "payment"})
 
-EXPLICIT, TYPED, VALUE = 0, 1, 4
+#: ranks 0 and 1 (2 and 3 are :data:`~.labels.EXACT` and :data:`~.labels.WORDS`; 4 is the lone address)
+EXPLICIT, TYPED = 0, 1
 _TYPED_TARGET = {"email": "email", "phone": "phone_number"}
 
 
@@ -121,9 +122,6 @@ class NameMap:
             if (found := self._squashed.get(squash(name))) is not None:
                 return found
         return None
-
-
-_NO_NAMES = NameMap({})
 
 
 @lru_cache(maxsize=8192)
