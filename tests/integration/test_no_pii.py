@@ -13,7 +13,6 @@ of any of them is written anywhere.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import json
 import logging
@@ -41,6 +40,7 @@ from webhook_translator.sources.jotform import parse_form
 from webhook_translator.sources.registry import REGISTRY
 from webhook_translator_tools.local.ours_server import Fault, LocalOurs
 from webhook_translator_tools.local.samples import Sample, is_sample, iter_samples
+from webhook_translator_tools.local.stack import DEV_SECRETS
 
 NOW = 1_795_000_000
 SIGNING = "whsec_pii_check_secret_0123456789"
@@ -148,8 +148,6 @@ def test_nothing_personal_or_secret_is_ever_written(
 # --- every sample in events/ and the whole corpus ---------------------------------------------------
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
-CORPUS_SECRET = "corpus-secret-0123456789abcdef0123"
-STANDARD_SECRET = "whsec_" + base64.b64encode(b"corpus-standard-webhooks-secret!").decode()
 PERSONAL_KEYS = {"first_name", "last_name", "phone_number", "city", "state", "zip", "company_name", "date_of_birth"}
 ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 
@@ -205,8 +203,8 @@ def test_no_sample_and_no_corpus_payload_leaks_anything_personal(
     caplog.set_level(logging.DEBUG, logger="webhook_translator")
     caplog.set_level(logging.DEBUG, logger="webhook-translator")
     logger.setLevel("DEBUG")
-    secrets = {name: {"signing_secrets": [STANDARD_SECRET if name == "standard-webhooks" else CORPUS_SECRET]}
-               for name in REGISTRY}  # fmt: skip
+    # the development secrets serve uses: one per source, each in its provider's format
+    secrets = json.loads(DEV_SECRETS.read_text(encoding="utf-8"))["sources"]
     receiver = Receiver(
         Settings(QUEUE_URL=queues.queue_url),
         StaticSecrets({"sources": secrets}),
