@@ -154,7 +154,8 @@ def test_an_invitee_brings_names_sms_number_utm_and_known_answers(h: Any) -> Non
         "utm_term": "privacy analytics",
     }
     props = out["eventProperties"]
-    assert props["answers"] == {"What would you like to discuss?": "Server-side tracking for our checkout."}
+    # the free-text answer is left out by default
+    assert "answers" not in props
     assert (props["meeting_name"], props["meeting_start"]) == (
         "30 Minute Discovery Call",
         "2026-11-20T15:00:00.000000Z",

@@ -139,13 +139,13 @@ def test_hidden_user_id_is_the_external_id_and_a_phone_alone_is_an_identity(h: A
 
 
 def test_per_form_synonyms_extend_the_defaults_for_that_form_only(h: Any) -> None:
-    # Given a German form and options teaching "Vorname" / "Nachname" for that form only
+    # Given a German form and options teaching "Rufname" / "Geburtsname" for that form only
     fields = (
-        {"key": "q1", "label": "Vorname", "type": "INPUT_TEXT", "value": "Lena"},
-        {"key": "q2", "label": "Nachname", "type": "INPUT_TEXT", "value": "Vogel"},
+        {"key": "q1", "label": "Rufname", "type": "INPUT_TEXT", "value": "Lena"},
+        {"key": "q2", "label": "Geburtsname", "type": "INPUT_TEXT", "value": "Vogel"},
         {"key": "q3", "label": "E-Mail", "type": "INPUT_TEXT", "value": "lena@example.de"},
     )
-    config = {"options": {"forms": {"de1": {"synonyms": {"first_name": ["Vorname"], "last_name": ["Nachname"]}}}}}
+    config = {"options": {"forms": {"de1": {"synonyms": {"first_name": ["Rufname"], "last_name": ["Geburtsname"]}}}}}
     # When the form de1 and another form are mapped
     german = h.one(submission(*fields, form_id="de1"), config=config)
     other = h.one(submission(*fields, form_id="xx"), config=config)

@@ -10,11 +10,13 @@ for the new one, so the pair is unique); ``distinctId`` = ``calendly:{event}:{pa
 ``time`` = ``created_at``.
 
 Identity: ``payload.email``, ``first_name`` / ``last_name`` (else ``name``), the
-``text_reminder_number`` (phone), ``tracking.utm_*``, and the answers to the
-booking's (or routing form's) questions whose text reads like a known field
-("Company", "Phone number"…; option ``synonyms``). Properties: the meeting
-(name, start, end, status, location type, event type), cancellation, the other
-answers by question (``answers``).
+``text_reminder_number`` (phone), ``tracking.utm_*`` / ``ours_user_id`` first; then the
+answers to the booking's (or routing form's) questions through the shared resolver
+(:mod:`.identity`: "Company", "Teléfono", "Email of contact person"…; options ``fields``,
+``consent``, ``synonyms``, ``include``, per event type or routing form URI under ``forms``).
+Properties: the meeting (name, start, end, status, location type, event type),
+cancellation, routing result; question answers are free text, so they go to ``answers``
+only when option ``include`` names their question.
 """
 
 from __future__ import annotations
@@ -26,16 +28,10 @@ from pydantic import BaseModel, Field
 from webhook_translator.envelope import Envelope
 from webhook_translator.errors import MappingError
 from webhook_translator.sources.base import HmacSource, mapped_part, require_id
-from webhook_translator.sources.common import (
-    FormOptions,
-    LaxModel,
-    Person,
-    Synonyms,
-    fit_properties,
-    iso_to_ms,
-    unique_key,
-)
+from webhook_translator.sources.common import LaxModel, Person, fit_properties, iso_to_ms
 from webhook_translator.sources.context import MapContext, MapResult, parse_model
+from webhook_translator.sources.forms import FormOptions, form_policy
+from webhook_translator.sources.identity import Answer
 from webhook_translator.sources.request import InboundRequest
 from webhook_translator.sources.signing import HmacScheme
 
@@ -126,15 +122,20 @@ def _person(payload: Payload, tracking: dict[str, Any]) -> Person:
     return person
 
 
-def _answers(items: list[QuestionAnswer], synonyms: Synonyms, person: Person) -> dict[str, Any]:
-    """Offer the non-empty answers to ``person`` by question; the ones it does not take, by question."""
-    answers: dict[str, Any] = {}
-    for item in items:
-        if item.answer in (None, "", []):
-            continue
-        if not person.offer(synonyms.target(item.question), item.answer):
-            answers[unique_key(answers, (item.question or "").strip() or "answer")] = item.answer
-    return answers
+def _answers(items: list[QuestionAnswer]) -> list[Answer]:
+    """The non-empty answers, keyed and labelled by their question (Calendly sends no types: text)."""
+    return [
+        Answer(key=(item.question or "").strip() or "answer", label=item.question, kind="text", value=item.answer)
+        for item in items
+        if item.answer is not None and item.answer not in ("", [])
+    ]
+
+
+def _form_id(payload: Payload) -> str | None:
+    """What ``forms`` options are keyed by: the event type's URI (invitees) or the routing form's."""
+    if payload.routing_form:
+        return payload.routing_form
+    return payload.scheduled_event.event_type if payload.scheduled_event else None
 
 
 def _event_properties(kind: str, payload: Payload, tracking: dict[str, Any], answers: dict[str, Any]) -> dict[str, Any]:
@@ -218,15 +219,16 @@ class CalendlySource(HmacSource):
         if event.payload is None:
             raise MappingError("Calendly webhook does not match the expected shape (payload)")
         payload = parse_model(Payload, event.payload, "Calendly payload")
-        synonyms = ctx.options(FormOptions).matcher()
+        policy = form_policy(ctx, _form_id(payload))
         tracking = payload.tracking or {}
-        person = _person(payload, tracking)
-        answers = _answers(payload.questions_and_answers, synonyms, person)
+        rows = _answers(payload.questions_and_answers)
+        resolution = policy.resolve(rows, _person(payload, tracking))
+        answers, _ = policy.properties(rows, resolution)
         track = ctx.track(
             kind,
             distinct_id=f"calendly:{kind}:{payload.uri}",
             time=iso_to_ms(event.created_at),
             event_properties=fit_properties(_event_properties(kind, payload, tracking, answers)),
-            **person.track_fields(),
+            **resolution.track_fields(),
         )
         return MapResult(event_type=kind, events=(track,))

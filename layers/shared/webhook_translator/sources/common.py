@@ -1,19 +1,17 @@
-"""Helpers the mappers share: names, amounts, trimming unknowns, and the form sources' label matching.
+"""Helpers the mappers share: names, amounts, trimming unknowns, the form sources' targets and person.
 
 (:func:`fit_properties` lives with the limits it fits, in :mod:`webhook_translator.ours.limits`.)
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from functools import lru_cache
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from webhook_translator.errors import MappingError
 from webhook_translator.ours.limits import fit_properties as fit_properties  # the mappers import it from here
@@ -58,8 +56,9 @@ def compact(mapping: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in mapping.items() if v is not None}
 
 
-# --- form-like sources: times, labels, synonyms, the person behind a submission ------------------
-# (Typeform, Tally, Webflow, Jotform, Calendly and Standard Webhooks share these.)
+# --- form-like sources: times, targets, the person behind a submission ----------------------------
+# (Typeform, Tally, Webflow, Jotform, Calendly and Standard Webhooks share these; labels are matched
+# in :mod:`.labels`, answers resolved in :mod:`.identity`, options read in :mod:`.forms`.)
 
 
 def iso_to_ms(value: str) -> int:
@@ -73,21 +72,6 @@ def iso_to_ms(value: str) -> int:
     return int(moment.timestamp() * 1000)
 
 
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-_PUNCTUATION = re.compile(r"[\W_]+")
-
-
-@lru_cache(maxsize=4096)
-def normalize_label(text: str) -> str:
-    """'E-mail Address*' → 'e mail address'; 'phoneNumber' → 'phone number'; 'utm_source' → 'utm source'.
-
-    Cached: a form's labels repeat from one webhook to the next.
-    """
-    text = _CAMEL.sub(" ", text)
-    text = _PUNCTUATION.sub(" ", text.casefold())
-    return " ".join(text.split())
-
-
 #: identity targets (TrackEvent fields) and userProperties keys a form answer may fill
 Target = Literal[
     "user_id",
@@ -99,6 +83,8 @@ Target = Literal[
     "full_name",
     "company_name",
     "job_title",
+    "date_of_birth",
+    "gender",
     "city",
     "state",
     "zip",
@@ -122,65 +108,8 @@ Target = Literal[
     "sccid",
 ]
 TARGETS: frozenset[str] = frozenset(get_args(Target))
-_CLICK_IDS = frozenset(["gclid", "gbraid", "wbraid", "fbclid", "fbc", "fbp", "msclkid", "ttclid", "twclid"])
-_CLICK_IDS |= {"li_fat_id", "rdt_cid", "sccid"}
-
-#: default label synonyms per target (compared after :func:`normalize_label`)
-DEFAULT_SYNONYMS: Mapping[str, tuple[str, ...]] = {
-    "user_id": ("ours user id", "ours userid", "ours visitor id"),
-    "external_id": ("user id", "userid", "external id", "externalid"),
-    "email": ("email", "e mail", "email address", "e mail address", "your email", "work email", "business email"),
-    "phone_number": (
-        "phone",
-        "phone number",
-        "phonenumber",
-        "telephone",
-        "telephone number",
-        "tel",
-        "mobile",
-        "mobile phone",
-        "mobile number",
-        "cell",
-        "cell phone",
-        "your phone",
-    ),
-    "first_name": ("first name", "firstname", "first", "given name", "fname", "your first name"),
-    "last_name": ("last name", "lastname", "last", "surname", "family name", "lname", "your last name"),
-    "full_name": ("name", "full name", "fullname", "your name", "your full name"),
-    "company_name": ("company", "company name", "organization", "organisation", "business name", "your company"),
-    "job_title": ("job title", "jobtitle", "your job title"),
-    "city": ("city", "town"),
-    "state": ("state", "province", "region", "state province"),
-    "zip": ("zip", "zip code", "zipcode", "postal code", "postcode", "postal", "post code"),
-    "country": ("country",),
-    **{t: (normalize_label(t),) for t in TARGETS if t.startswith("utm_") or t in _CLICK_IDS},
-}
-
-
-#: one override layer as a hashable key: ((target, (label, ...)), ...)
-_LayerKey = tuple[tuple[str, tuple[str, ...]], ...]
-
-
-@lru_cache(maxsize=256)
-def _synonym_table(*layers: _LayerKey) -> Mapping[str, str]:
-    """Normalised label → target for the defaults and ``layers``: built once per configuration and container."""
-    table: dict[str, str] = {}
-    for layer in (tuple(DEFAULT_SYNONYMS.items()), *layers):
-        for target, labels in layer:
-            for label in labels:
-                table[normalize_label(label)] = target
-    return table
-
-
-class Synonyms:
-    """Label → target lookup: the defaults, then each override in turn (a later one wins a label)."""
-
-    def __init__(self, *overrides: Mapping[Any, Sequence[str]]) -> None:
-        layers = tuple(tuple((str(t), tuple(labels)) for t, labels in layer.items()) for layer in overrides if layer)
-        self._table = _synonym_table(*layers)
-
-    def target(self, label: str | None) -> str | None:
-        return self._table.get(normalize_label(label)) if label else None
+#: a ``userProperties.consent`` key (``marketing``, ``analytics``, ``ad_storage``…)
+ConsentKey = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z][A-Za-z0-9_-]*$")]
 
 
 class LaxModel(BaseModel):
@@ -191,25 +120,6 @@ class LaxModel(BaseModel):
     """
 
     model_config = ConfigDict(extra="ignore", defer_build=True)
-
-
-class FormOverride(BaseModel):
-    model_config = ConfigDict(extra="forbid", defer_build=True)
-
-    synonyms: dict[Target, list[str]] = Field(default_factory=dict)
-
-
-class FormOptions(BaseModel):
-    """Options of the label-matching sources: ``synonyms`` and per-form ``forms[<form id>].synonyms``."""
-
-    model_config = ConfigDict(extra="forbid", defer_build=True)
-
-    synonyms: dict[Target, list[str]] = Field(default_factory=dict)
-    forms: dict[str, FormOverride] = Field(default_factory=dict)
-
-    def matcher(self, form_id: str | None = None) -> Synonyms:
-        form = self.forms.get(form_id) if form_id else None
-        return Synonyms(self.synonyms, form.synonyms if form else {})
 
 
 def scalar_text(value: Any) -> str | None:
@@ -235,15 +145,19 @@ class Person:
 
     def offer(self, target: str | None, value: Any) -> bool:
         """Take ``value`` for ``target`` unless it is already known; False when not taken (unknown target,
-        unusable value, or an 'email' without '@'). ``full_name`` is split into first and last name."""
+        unusable value, or an 'email' that is not one valid address). ``full_name`` is split into first
+        and last name."""
         if target is None or target not in TARGETS:
             return False
         text = scalar_text(value)
         if text is None:
             return False
         if target in ("user_id", "external_id", "email"):
-            if target == "email" and "@" not in text:
-                return False
+            if target == "email":
+                from webhook_translator.sources.labels import is_email_address  # forwarder-only: not at import
+
+                if not is_email_address(text):
+                    return False
             if getattr(self, target) is None:
                 setattr(self, target, text)
             return True

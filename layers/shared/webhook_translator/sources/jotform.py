@@ -13,12 +13,14 @@ with ``formID``, ``submissionID``, ``formTitle``, ``ip`` and ``rawRequest`` — 
 Ids: ``submissionID`` is the webhook id; ``distinctId`` = ``jotform:{submissionID}``;
 ``time`` = the receive time (Jotform sends none it documents).
 
-Identity: widgets by shape (a name's first/last, a phone's full number, an
-address's city/state/postal/country — the street is not sent), other fields by
-their field name ("email", "companyName", "utm_source", "ours_user_id"…; option
-``synonyms``, per form ``forms[<formID>].synonyms``). The submitter's ``ip`` goes
-to ``defaultProperties.ip``. Properties: ``form_id``, ``form_title`` and the other
-answers by field name (``answers``).
+Identity: widgets by shape (a name's first/last, a phone's full number, an address's
+city/state/postal/country — the street is not sent), then every other field by its field
+name through the shared resolver (:mod:`.identity`: "email", "email5", "companyName",
+"utm_source", "ours_user_id"…; options ``fields``, ``consent``, ``synonyms``, ``include``, per
+form under ``forms[<formID>]``). The submitter's ``ip`` goes to ``defaultProperties.ip``.
+Properties: ``form_id``, ``form_title`` and — minimised — the structured answers by field
+name (``answers``: checkbox lists, dates, numbers); Jotform sends no field types, so plain
+text answers and uploads (lists of links) only when option ``include`` names them.
 """
 
 from __future__ import annotations
@@ -34,16 +36,10 @@ from pydantic import BaseModel, Field
 from webhook_translator.envelope import Envelope
 from webhook_translator.errors import MISSING_SIGNATURE, BadRequest, MappingError, SignatureError
 from webhook_translator.sources.base import Source, require_id
-from webhook_translator.sources.common import (
-    FormOptions,
-    LaxModel,
-    Person,
-    Synonyms,
-    clean,
-    fit_properties,
-    unique_key,
-)
+from webhook_translator.sources.common import LaxModel, Person, clean, fit_properties
 from webhook_translator.sources.context import MapContext, MapResult, parse_model
+from webhook_translator.sources.forms import FormOptions, form_policy
+from webhook_translator.sources.identity import Answer, Kind
 from webhook_translator.sources.multipart import parse_form
 from webhook_translator.sources.request import InboundRequest
 
@@ -96,19 +92,38 @@ def _raw_request(submission: Submission) -> dict[str, Any]:
     return raw
 
 
-def _answers(raw: dict[str, Any], synonyms: Synonyms, person: Person) -> dict[str, Any]:
-    """Offer each non-empty answer (``q<n>_<field>``) to ``person``; the ones it does not take, by field."""
-    answers: dict[str, Any] = {}
+def _answers(raw: dict[str, Any], person: Person) -> list[Answer]:
+    """The non-empty answers (``q<n>_<field>``): name, phone and address widgets offered to ``person`` by
+    their shape; the others as answers keyed by field name (its trailing digits dropped for matching)."""
+    rows: list[Answer] = []
     for key, value in raw.items():
         match = _ANSWER_KEY.match(key)
-        if match is None or value in (None, "", [], {}):
+        if match is None or value is None or value in ("", [], {}):
             continue  # Jotform's own bookkeeping (slug, event_id, path…) or an empty answer
         field = match.group(1)
         if isinstance(value, dict) and _offer_widget(person, value):
             continue
-        if not person.offer(synonyms.target(_TRAILING_DIGITS.sub("", field)), value):
-            answers[unique_key(answers, field)] = value
-    return answers
+        kind, shown = _kind_value(value)
+        rows.append(Answer(key=field, label=_TRAILING_DIGITS.sub("", field) or field, kind=kind, value=shown))
+    return rows
+
+
+def _kind_value(value: Any) -> tuple[Kind, Any]:
+    """Jotform sends no types: a date widget is a date, a list of links is a file upload, another list a
+    choice, numbers and booleans are structured, any other text is free text."""
+    if isinstance(value, bool):
+        return "boolean", value
+    if isinstance(value, int | float):
+        return "number", value
+    if isinstance(value, list):
+        links = any(isinstance(v, str) and v.startswith(("http://", "https://")) for v in value)
+        return ("file" if links else "choice"), value
+    if isinstance(value, dict):
+        if {"year", "month", "day"} <= set(value):
+            parts = [clean(value.get(k)) for k in ("year", "month", "day")]
+            return "date", "-".join(p.zfill(2) for p in parts if p) if all(parts) else None
+        return "other", value
+    return "text", value
 
 
 def _offer_widget(person: Person, value: dict[str, Any]) -> bool:
@@ -171,9 +186,11 @@ class JotformSource(Source):
             raise MappingError("Jotform webhook is not a form post") from None
         submission = parse_model(Submission, fields, "Jotform webhook")
         raw = _raw_request(submission)
-        synonyms = ctx.options(FormOptions).matcher(submission.formID)
+        policy = form_policy(ctx, submission.formID)
         person = Person()
-        answers = _answers(raw, synonyms, person)
+        rows = _answers(raw, person)
+        resolution = policy.resolve(rows, person)
+        answers, _ = policy.properties(rows, resolution)
         properties = {"form_id": submission.formID, "form_title": submission.formTitle, "answers": answers or None}
         ip = clean(submission.ip)
         track = ctx.track(
@@ -182,6 +199,6 @@ class JotformSource(Source):
             time=envelope.received_at_ms,
             event_properties=fit_properties(properties),
             default_properties={"ip": ip} if ip else None,
-            **person.track_fields(),
+            **resolution.track_fields(),
         )
         return MapResult(event_type=SUBMISSION, events=(track,))

@@ -8,10 +8,17 @@ Ids: the event id (``evt_…``) is the webhook id; ``distinctId`` = ``stripe:{ev
 ``time`` = ``created`` × 1000. Stripe retries for days and may deliver twice or
 out of order: the deterministic ``distinctId`` makes that harmless.
 
+Shapes: every field is read from whichever API version's shape the event carries —
+2020s versions through the current one (:mod:`.stripe_shapes` lists where each moved).
+
 Identity: ``externalId`` from a configurable metadata key (option
-``external_id_metadata_key``), else ``client_reference_id`` (checkout), else the
-Stripe customer id. Email from where each object keeps it. Names, phone and
-address into ``userProperties``; amounts, currency and ids into ``eventProperties``.
+``external_id_metadata_key``: the object's metadata, then an invoice's copy of its
+subscription's), else ``client_reference_id`` (checkout), else the Stripe customer id.
+Email from where each object keeps it (checkout ``customer_details``, invoice
+``customer_email``, charge ``billing_details`` / ``receipt_email``, a payment intent's
+``receipt_email`` or its old ``charges.data[]``). Names, phone and address into
+``userProperties``, and Checkout's collected consent under option ``consent``
+(``{"promotions": "marketing"}``); amounts, currency and ids into ``eventProperties``.
 Every other event type is acknowledged and skipped.
 """
 
@@ -24,79 +31,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from webhook_translator.envelope import Envelope
 from webhook_translator.sources.base import HmacSource, require, require_id
-from webhook_translator.sources.common import LaxModel, clean, compact, decimal_amount, split_name
+from webhook_translator.sources.common import ConsentKey, LaxModel, clean, compact, decimal_amount, split_name
 from webhook_translator.sources.context import MapContext, MapResult, parse_model
 from webhook_translator.sources.request import InboundRequest
 from webhook_translator.sources.signing import HmacScheme
-
-
-class Address(LaxModel):
-    city: str | None = None
-    country: str | None = None
-    postal_code: str | None = None
-    state: str | None = None
-
-
-class Details(LaxModel):
-    """``customer_details`` (checkout) and ``billing_details`` (charge)."""
-
-    email: str | None = None
-    name: str | None = None
-    phone: str | None = None
-    address: Address | None = None
-
-
-class Price(LaxModel):
-    id: str | None = None
-
-
-class LineItem(LaxModel):
-    price: Price | None = None
-
-
-class ListOf(LaxModel):
-    data: list[LineItem] = Field(default_factory=list)
-
-
-class StripeObject(LaxModel):
-    """The fields this mapper reads from the objects it maps (all optional: Stripe versions vary)."""
-
-    id: str | None = None
-    object: str | None = None
-    customer: str | None = None
-    metadata: dict[str, Any] | None = None
-    currency: str | None = None
-    livemode: bool | None = None
-    status: str | None = None
-    # checkout.session
-    client_reference_id: str | None = None
-    customer_details: Details | None = None
-    customer_email: str | None = None
-    amount_total: int | None = None
-    amount_subtotal: int | None = None
-    mode: str | None = None
-    payment_status: str | None = None
-    subscription: str | None = None
-    invoice: str | None = None
-    payment_intent: str | None = None
-    # invoice
-    customer_name: str | None = None
-    customer_phone: str | None = None
-    customer_address: Address | None = None
-    amount_paid: int | None = None
-    amount_due: int | None = None
-    billing_reason: str | None = None
-    number: str | None = None
-    lines: ListOf | None = None
-    # subscription
-    items: ListOf | None = None
-    cancel_at_period_end: bool | None = None
-    # charge / payment_intent
-    billing_details: Details | None = None
-    receipt_email: str | None = None
-    amount: int | None = None
-    amount_refunded: int | None = None
-    amount_received: int | None = None
+from webhook_translator.sources.stripe_shapes import Address, StripeObject
 
 
 class EventData(LaxModel):
@@ -119,20 +58,12 @@ class StripeEvent(StripeEventHead):
 class StripeOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", defer_build=True)
 
-    #: a metadata key holding the merchant's own user id (checked first)
+    #: a metadata key holding the merchant's own user id (checked first: the object's metadata, then the
+    #: subscription metadata an invoice carries)
     external_id_metadata_key: str | None = None
-
-
-def _email(obj: StripeObject) -> str | None:
-    for candidate in (
-        obj.customer_details.email if obj.customer_details else None,
-        obj.customer_email,
-        obj.billing_details.email if obj.billing_details else None,
-        obj.receipt_email,
-    ):
-        if clean(candidate):
-            return clean(candidate)
-    return None
+    #: Checkout's ``consent`` fields → ``userProperties.consent`` keys, e.g. ``{"promotions": "marketing"}``
+    #: (``opt_in`` / ``accepted`` → true, ``opt_out`` → false; nothing sent when not configured)
+    consent: dict[str, ConsentKey] = Field(default_factory=dict)
 
 
 #: object kind → its amount in minor units for an event type (the kind's "." read as "_")
@@ -164,14 +95,15 @@ def _skip(body: Any, ctx: MapContext) -> MapResult | None:
 def _external_id(obj: StripeObject, options: StripeOptions) -> str | None:
     """The merchant's own id: the configured metadata key, then the client reference, then the customer."""
     from_metadata = None
-    if options.external_id_metadata_key:
-        from_metadata = clean((obj.metadata or {}).get(options.external_id_metadata_key))
+    if key := options.external_id_metadata_key:
+        from_metadata = clean((obj.metadata or {}).get(key)) or clean(obj.subscription_metadata().get(key))
     return from_metadata or clean(obj.client_reference_id) or clean(obj.customer)
 
 
-def _user_properties(obj: StripeObject) -> dict[str, Any]:
-    """Name, phone and place of the customer: the checkout/billing details first, then the invoice's customer."""
-    details = obj.customer_details or obj.billing_details
+def _user_properties(obj: StripeObject, options: StripeOptions) -> dict[str, Any]:
+    """Name, phone and place of the customer: the checkout/billing details first, then the invoice's customer;
+    the configured consent."""
+    details = obj.details()
     name, phone, address = (details.name, details.phone, details.address) if details else (None, None, None)
     first, last = split_name(name or obj.customer_name)
     return compact(
@@ -180,8 +112,20 @@ def _user_properties(obj: StripeObject) -> dict[str, Any]:
             "last_name": last,
             "phone_number": clean(phone or obj.customer_phone),
             **_place(address or obj.customer_address),
+            "consent": _consent(obj, options) or None,
         }
     )
+
+
+def _consent(obj: StripeObject, options: StripeOptions) -> dict[str, bool]:
+    """Checkout's collected consent (``consent.promotions``…) under the configured Ours consent keys."""
+    if not options.consent:
+        return {}
+    from webhook_translator.sources.identity import consent_value  # the form sources' rules; forwarder-only
+
+    given = obj.consent or {}
+    found = {key: consent_value(given.get(field)) for field, key in options.consent.items()}
+    return {key: value for key, value in found.items() if value is not None}
 
 
 def _place(address: Address | None) -> dict[str, str | None]:
@@ -225,18 +169,11 @@ def _money(obj: StripeObject, event_type: str) -> dict[str, Any]:
 def _related_ids(obj: StripeObject) -> dict[str, Any]:
     """The subscription, invoice, payment intent and prices the object belongs to (the object itself for its kind)."""
     return {
-        "subscription_id": obj.id if obj.object == "subscription" else obj.subscription,
+        "subscription_id": obj.subscription_id(),
         "invoice_id": obj.id if obj.object == "invoice" else obj.invoice,
-        "payment_intent_id": obj.payment_intent,
-        "price_ids": _price_ids(obj)[:250] or None,
+        "payment_intent_id": obj.payment_intent_id() if obj.object != "payment_intent" else None,
+        "price_ids": obj.price_ids()[:250] or None,
     }
-
-
-def _price_ids(obj: StripeObject) -> list[str]:
-    items = obj.items or obj.lines
-    if items is None:
-        return []
-    return [item.price.id for item in items.data if item.price and item.price.id]
 
 
 class StripeSource(HmacSource):
@@ -283,8 +220,8 @@ class StripeSource(HmacSource):
             distinct_id=f"stripe:{event.id}",
             time=event.created * 1000,
             external_id=_external_id(obj, options),
-            email=_email(obj),
-            user_properties=_user_properties(obj) or None,
+            email=obj.email(),
+            user_properties=_user_properties(obj, options) or None,
             event_properties=_event_properties(event, obj),
         )
         return MapResult(event_type=event.type, events=(track,))

@@ -7,12 +7,15 @@ webhook's signing secret. No timestamp, so no replay window: the deterministic
 Ids: ``data.submissionId`` is the webhook id; ``distinctId`` = ``tally:{submissionId}``;
 ``time`` = ``data.createdAt``.
 
-Identity: the first ``INPUT_EMAIL`` and ``INPUT_PHONE_NUMBER`` answers; then every
-field by its label — ``HIDDEN_FIELDS`` named ``ours_user_id`` (→ ``userId``),
-``user_id`` (→ ``externalId``), ``email``, ``utm_*``, and labels such as "First
-name", "Company" (option ``synonyms``, per form ``forms[<formId>].synonyms``).
-Properties: ``form_id``, ``form_name``, the other answers by label (``answers``;
-choices as their option texts) and other hidden fields (``hidden``).
+Identity: every field goes through the shared resolver (:mod:`.identity`) — the
+``INPUT_EMAIL`` / ``INPUT_PHONE_NUMBER`` types first, then labels ("E-mailadres", "Voornaam",
+"What is your first name?"; ``HIDDEN_FIELDS`` named ``ours_user_id`` → ``userId``,
+``user_id`` → ``externalId``, ``utm_*``); options ``fields``, ``consent``, ``synonyms`` and
+``include``, per form under ``forms[<formId>]``. Choice, ranking and matrix answers are
+sent as their option / row / column texts, never as Tally's ids.
+Properties: ``form_id``, ``form_name``, and — minimised (:mod:`.minimise`) — the structured
+answers by label (``answers``) and the other hidden fields (``hidden``); text, file uploads,
+signatures and payments only when option ``include`` names them.
 """
 
 from __future__ import annotations
@@ -23,21 +26,39 @@ from pydantic import BaseModel, Field
 
 from webhook_translator.envelope import Envelope
 from webhook_translator.sources.base import HmacSource, mapped_part, require_id
-from webhook_translator.sources.common import (
-    FormOptions,
-    LaxModel,
-    Person,
-    Synonyms,
-    fit_properties,
-    iso_to_ms,
-    unique_key,
-)
+from webhook_translator.sources.common import LaxModel, fit_properties, iso_to_ms
 from webhook_translator.sources.context import MapContext, MapResult, parse_model
+from webhook_translator.sources.forms import FormOptions, form_policy
+from webhook_translator.sources.identity import Answer, Kind
 from webhook_translator.sources.request import InboundRequest
 from webhook_translator.sources.signing import HmacScheme
 
 RESPONSE = "FORM_RESPONSE"
-TYPED = {"INPUT_EMAIL": "email", "INPUT_PHONE_NUMBER": "phone_number"}
+#: Tally field type → what its value is (anything else: "other")
+KINDS: dict[str, Kind] = {
+    "INPUT_EMAIL": "email",
+    "INPUT_PHONE_NUMBER": "phone",
+    "INPUT_TEXT": "text",
+    "INPUT_LINK": "text",
+    "TEXTAREA": "long_text",
+    "INPUT_NUMBER": "number",
+    "LINEAR_SCALE": "number",
+    "RATING": "number",
+    "CALCULATED_FIELDS": "number",
+    "INPUT_DATE": "date",
+    "INPUT_TIME": "date",
+    "MULTIPLE_CHOICE": "choice",
+    "DROPDOWN": "choice",
+    "CHECKBOXES": "choice",
+    "MULTI_SELECT": "choice",
+    "RANKING": "choice",
+    "MATRIX": "choice",
+    "CHECKBOX": "boolean",
+    "FILE_UPLOAD": "file",
+    "SIGNATURE": "file",
+    "PAYMENT": "payment",
+    "HIDDEN_FIELDS": "hidden",
+}
 #: choice types whose value is a one-item list of option ids
 SINGLE_CHOICE = frozenset({"MULTIPLE_CHOICE", "DROPDOWN"})
 
@@ -53,9 +74,13 @@ class TallyField(LaxModel):
     type: str = ""
     value: Any = None
     options: list[Option] = Field(default_factory=list)
+    rows: list[Option] = Field(default_factory=list)
+    columns: list[Option] = Field(default_factory=list)
 
     def resolved(self) -> Any:
-        """The value, with choice ids replaced by their option texts."""
+        """The value, with option, row and column ids replaced by their texts."""
+        if self.type == "MATRIX" and isinstance(self.value, dict):
+            return self._matrix(self.value)
         texts = {o.id: o.text or o.id for o in self.options}
         if texts and isinstance(self.value, list):
             picked = [texts.get(v, v) if isinstance(v, str) else v for v in self.value]
@@ -63,6 +88,17 @@ class TallyField(LaxModel):
         if texts and isinstance(self.value, str):
             return texts.get(self.value, self.value)
         return self.value
+
+    def _matrix(self, value: dict[str, Any]) -> dict[str, Any]:
+        """``{row id: [column id, …]}`` → ``{row text: column text}`` (a list when several columns are picked)."""
+        rows = {r.id: r.text or r.id for r in self.rows}
+        columns = {c.id: c.text or c.id for c in self.columns}
+        out: dict[str, Any] = {}
+        for row, picked in value.items():
+            items = picked if isinstance(picked, list) else [picked]
+            texts = [columns.get(p, p) if isinstance(p, str) else p for p in items]
+            out[rows.get(row, row)] = texts[0] if len(texts) == 1 else texts
+        return out
 
 
 class TallyData(LaxModel):
@@ -95,29 +131,24 @@ def _own_fields(items: list[TallyField]) -> list[TallyField]:
     return fields
 
 
-def _typed_person(fields: list[TallyField]) -> Person:
-    """A person from the typed fields (email, phone): what the respondent entered is the best identity."""
-    person = Person()
-    for item in fields:
-        if item.type in TYPED:
-            person.offer(TYPED[item.type], item.value)
-    return person
-
-
-def _answers(fields: list[TallyField], synonyms: Synonyms, person: Person) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Offer the other non-empty fields to ``person`` by label; what it does not take: (answers, hidden fields)."""
-    answers: dict[str, Any] = {}
-    hidden: dict[str, Any] = {}
+def _answers(fields: list[TallyField]) -> list[Answer]:
+    """The non-empty fields as answers: keyed by label (else Tally's key), choices as their texts."""
+    rows: list[Answer] = []
     for item in fields:
         value = item.resolved()
-        if item.type in TYPED or value in (None, "", []):
+        if value is None or value in ("", [], {}):
             continue
-        if person.offer(synonyms.target(item.label), value):
-            continue
-        bucket = hidden if item.type == "HIDDEN_FIELDS" else answers
-        label = (item.label or "").strip() or item.key or item.type
-        bucket[unique_key(bucket, label)] = value
-    return answers, hidden
+        label = (item.label or "").strip() or None
+        rows.append(
+            Answer(
+                key=label or item.key or item.type,
+                label=label,
+                kind=KINDS.get(item.type, "other"),
+                value=value,
+                ref=item.key or None,
+            )
+        )
+    return rows
 
 
 class TallySource(HmacSource):
@@ -142,11 +173,10 @@ class TallySource(HmacSource):
         if (skipped := ctx.unmapped(kind)) is not None:
             return skipped
         data = parse_model(TallyData, event.data, "Tally webhook data")
-        synonyms = ctx.options(FormOptions).matcher(data.formId)
-
-        fields = _own_fields(data.fields)
-        person = _typed_person(fields)
-        answers, hidden = _answers(fields, synonyms, person)
+        policy = form_policy(ctx, data.formId)
+        rows = _answers(_own_fields(data.fields))
+        resolution = policy.resolve(rows)
+        answers, hidden = policy.properties(rows, resolution)
         properties = {
             "form_id": data.formId,
             "form_name": data.formName,
@@ -160,6 +190,6 @@ class TallySource(HmacSource):
             distinct_id=f"tally:{data.submissionId}",
             time=iso_to_ms(data.createdAt),
             event_properties=fit_properties(properties),
-            **person.track_fields(),
+            **resolution.track_fields(),
         )
         return MapResult(event_type=kind, events=(track,))

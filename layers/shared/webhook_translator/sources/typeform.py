@@ -9,13 +9,17 @@ Ids: the response token (``form_response.token``) is the webhook id;
 response, so the complete one that may follow is not deduplicated away);
 ``time`` = ``submitted_at`` (else ``landed_at``, else the receive time).
 
-Identity: an answer of type ``email`` / ``phone_number``; ``hidden`` fields named
-``ours_user_id`` (→ ``userId``), ``user_id`` / ``external_id`` (→ ``externalId``),
-``email``, ``utm_*`` and click ids; names, company… through option ``fields``
-(``{"<field ref or hidden name>": "first_name"}``), else a field ref or question
-title that reads like one ("First name", "Company"…; option ``synonyms``).
-Properties: ``form_id``, ``form_title``, ``score``, ``variables``, and the other
-answers keyed by field ref (``answers``) and hidden fields (``hidden``).
+Answers: ``form_response.answers`` often carry only ``field.id``; each is looked up in
+``definition.fields`` for its ref, question title and type. The answers (keyed by ref, else
+id; labelled by title) and the ``hidden`` fields go through the shared resolver
+(:mod:`.identity`): the ``email`` / ``phone_number`` types, then titles, refs and hidden
+names that read like a target ("Email of contact person", "What is your first name?",
+``ours_user_id`` → ``userId``, ``user_id`` → ``externalId``, ``utm_*``…); option ``fields``
+(a ref, title or hidden name → target) wins, option ``consent`` sets ``userProperties.consent``.
+Properties: ``form_id``, ``form_title``, ``score``, ``variables``, and — minimised
+(:mod:`.minimise`) — the structured answers by ref (``answers``: choices as labels,
+numbers, dates, booleans) and the other hidden fields (``hidden``); text, files and payments
+only when option ``include`` names them.
 """
 
 from __future__ import annotations
@@ -27,17 +31,10 @@ from pydantic import BaseModel, Field
 from webhook_translator.envelope import Envelope
 from webhook_translator.errors import MappingError
 from webhook_translator.sources.base import HmacSource, mapped_part, require_id
-from webhook_translator.sources.common import (
-    FormOptions,
-    LaxModel,
-    Person,
-    Synonyms,
-    Target,
-    fit_properties,
-    iso_to_ms,
-    unique_key,
-)
+from webhook_translator.sources.common import LaxModel, fit_properties, iso_to_ms
 from webhook_translator.sources.context import MapContext, MapResult, parse_model
+from webhook_translator.sources.forms import FormOptions, form_policy
+from webhook_translator.sources.identity import Answer, Kind
 from webhook_translator.sources.request import InboundRequest
 from webhook_translator.sources.signing import HmacScheme
 
@@ -67,7 +64,7 @@ class Payment(LaxModel):
     success: bool | None = None
 
 
-class Answer(LaxModel):
+class TypeformAnswer(LaxModel):
     type: str
     field: FieldRef = Field(default_factory=FieldRef)
     text: str | None = None
@@ -82,18 +79,35 @@ class Answer(LaxModel):
     choices: Choices | None = None
     payment: Payment | None = None
 
-    def value(self) -> Any:
-        """The answer's value by its type (choices as labels, a payment without card details)."""
+    def kind_value(self, field_type: str | None) -> tuple[Kind, Any]:
+        """What the answer is and its value (choices as labels; a choice's typed-in "other" is text)."""
+        kind = _KINDS.get(self.type, "other")
         if self.type == "choice" and self.choice is not None:
-            return self.choice.label or self.choice.other
+            return ("choice", self.choice.label) if self.choice.label else ("text", self.choice.other)
         if self.type == "choices" and self.choices is not None:
-            return [*self.choices.labels, *([self.choices.other] if self.choices.other else [])]
+            return "choice", list(self.choices.labels) or None
         if self.type == "payment" and self.payment is not None:
-            return {"amount": self.payment.amount, "success": self.payment.success}
+            return "payment", {"amount": self.payment.amount, "success": self.payment.success}
         if self.type == "number" and self.number is not None and self.number.is_integer():
-            return int(self.number)
-        value = getattr(self, self.type, None) if self.type in type(self).model_fields else None
-        return value if isinstance(value, str | int | float | bool) else None
+            return "number", int(self.number)
+        if kind == "text" and field_type == "long_text":
+            kind = "long_text"
+        value = getattr(self, self.type, None) if self.type in _VALUE_FIELDS else None
+        return kind, value if isinstance(value, str | int | float | bool) else None
+
+
+#: Typeform answer type → what it is
+_KINDS: dict[str, Kind] = {
+    "email": "email",
+    "phone_number": "phone",
+    "text": "text",
+    "url": "text",
+    "file_url": "file",
+    "date": "date",
+    "number": "number",
+    "boolean": "boolean",
+}
+_VALUE_FIELDS = frozenset(_KINDS)
 
 
 class Variable(LaxModel):
@@ -122,7 +136,7 @@ class FormResponse(LaxModel):
     calculated: Calculated | None = None
     variables: list[Variable] = Field(default_factory=list)
     definition: Definition | None = None
-    answers: list[Answer] = Field(default_factory=list)
+    answers: list[TypeformAnswer] = Field(default_factory=list)
 
 
 class TypeformEvent(LaxModel):
@@ -131,63 +145,30 @@ class TypeformEvent(LaxModel):
     form_response: FormResponse | None = None
 
 
-class TypeformOptions(FormOptions):
-    #: field ref (or hidden field name) → where its answer goes
-    fields: dict[str, Target] = Field(default_factory=dict)
-
-
 def _number(value: float | None) -> int | float | None:
     return int(value) if value is not None and value.is_integer() else value
 
 
-# --- the mapper's steps: identity and user properties (answers, hidden fields) → event properties ---
-
-#: the answer types that say who the respondent is
-_TYPED_IDENTITY = ("email", "phone_number")
+# --- the mapper's steps: answers (through definition.fields) and hidden fields → the resolver -----
 
 
-def _answers(response: FormResponse, options: TypeformOptions, synonyms: Synonyms, person: Person) -> dict[str, Any]:
-    """Offer the answers to ``person``; the ones it does not take, by field ref, for the event properties.
+def _answers(response: FormResponse) -> list[Answer]:
+    """The answers in form order, then the hidden fields: keyed by field ref (else id), labelled by title.
 
-    Typed answers first: what the respondent entered is the best identity.
+    Answers often carry only ``field.id``: the ref, title and question type are looked up in
+    ``definition.fields`` by that id.
     """
+    fields = {f.id: f for f in response.definition.fields if f.id} if response.definition else {}
+    rows: list[Answer] = []
     for answer in response.answers:
-        if answer.type in _TYPED_IDENTITY:
-            person.offer(answer.type, answer.value())
-    titles = _titles(response.definition)
-    answers: dict[str, Any] = {}
-    for answer in response.answers:
-        if answer.type in _TYPED_IDENTITY:
-            continue
-        ref = answer.field.ref or answer.field.id or answer.type
-        value = answer.value()
-        if value is not None and not person.offer(_answer_target(answer, ref, options, synonyms, titles), value):
-            answers[unique_key(answers, ref)] = value
-    return answers
-
-
-def _titles(definition: Definition | None) -> dict[str, str | None]:
-    """Field id → the question's title (the label the synonyms match when the ref does not)."""
-    if definition is None:
-        return {}
-    return {f.id: f.title for f in definition.fields if f.id}
-
-
-def _answer_target(
-    answer: Answer, ref: str, options: TypeformOptions, synonyms: Synonyms, titles: dict[str, str | None]
-) -> str | None:
-    """Where an answer goes: the configured field ref, else its ref, else its question's title, by synonym."""
-    return options.fields.get(ref) or synonyms.target(ref) or synonyms.target(titles.get(answer.field.id or ""))
-
-
-def _hidden(hidden: dict[str, Any], options: TypeformOptions, synonyms: Synonyms, person: Person) -> dict[str, Any]:
-    """Offer the hidden fields to ``person``; the non-empty ones it does not take, for the event properties."""
-    kept: dict[str, Any] = {}
-    for key, value in hidden.items():
-        target = options.fields.get(key) or synonyms.target(key)
-        if not person.offer(target, value) and value not in (None, ""):
-            kept[key] = value
-    return kept
+        fid = answer.field.id
+        known = fields.get(fid) if fid else None
+        ref = answer.field.ref or (known.ref if known else None)
+        title = answer.field.title or (known.title if known else None)
+        kind, value = answer.kind_value(answer.field.type or (known.type if known else None))
+        rows.append(Answer(key=ref or fid or answer.type, label=title, kind=kind, value=value, ref=fid))
+    rows.extend(Answer(key=name, label=name, kind="hidden", value=value) for name, value in response.hidden.items())
+    return rows
 
 
 def _event_properties(
@@ -211,7 +192,7 @@ def _variables(variables: list[Variable]) -> dict[str, Any]:
 
 class TypeformSource(HmacSource):
     name: ClassVar[str] = "typeform"
-    options_model: ClassVar[type[BaseModel]] = TypeformOptions
+    options_model: ClassVar[type[BaseModel]] = FormOptions
     title: ClassVar[str] = "Typeform"
     scheme: ClassVar[HmacScheme] = HmacScheme(
         header="typeform-signature",
@@ -236,17 +217,16 @@ class TypeformSource(HmacSource):
         response = event.form_response
         if response is None:
             raise MappingError("Typeform webhook does not match the expected shape (form_response)")
-        options = ctx.options(TypeformOptions)
-        synonyms = options.matcher(response.form_id)
-        person = Person()
-        answers = _answers(response, options, synonyms, person)
-        hidden = _hidden(response.hidden, options, synonyms, person)
+        policy = form_policy(ctx, response.form_id)
+        rows = _answers(response)
+        resolution = policy.resolve(rows)
+        answers, hidden = policy.properties(rows, resolution)
         when = response.submitted_at or response.landed_at
         track = ctx.track(
             kind,
             distinct_id=f"typeform:{response.token}" + (":partial" if kind == PARTIAL else ""),
             time=iso_to_ms(when) if when else envelope.received_at_ms,
             event_properties=fit_properties(_event_properties(event, response, answers, hidden)),
-            **person.track_fields(),
+            **resolution.track_fields(),
         )
         return MapResult(event_type=kind, events=(track,))

@@ -9,13 +9,14 @@ cannot be verified, so create it through the API.
 Ids: ``payload.id`` (the submission) is the webhook id; ``distinctId`` =
 ``webflow:{payload.id}``; ``time`` = ``payload.submittedAt``.
 
-Identity: ``payload.data`` is a free label → value map. Labels are matched
-case-insensitively (punctuation ignored) with common synonyms — email / e-mail /
-email address, first / last / full name, phone (which may arrive as a number),
-company, job title, city…, ``ours_user_id`` / ``user_id``, ``utm_*`` — extended by
-option ``synonyms`` and per form by ``forms[<formId>].synonyms``.
-Properties: the form ``name``, ``formId``, ``siteId``, the page, and the other
-fields (``answers``).
+Identity: ``payload.data`` is a free label → value map without field types. Every label
+goes through the shared resolver (:mod:`.identity`): normalised (case, accents,
+punctuation, Webflow's numbered duplicates "Email 2" and dashed suffixes "Email-kom"),
+matched with the multilingual synonyms, then — for e-mail only — the one valid address
+among the values; options ``fields``, ``consent``, ``synonyms``, ``include``, per form under
+``forms[<formId>]``. Properties: the form ``name``, ``formId``, ``siteId``, the page, and —
+minimised — the booleans and numbers among the other fields (``answers``; Webflow's text
+values only when option ``include`` names them).
 """
 
 from __future__ import annotations
@@ -27,8 +28,10 @@ from pydantic import BaseModel, Field
 from webhook_translator.envelope import Envelope
 from webhook_translator.errors import MappingError
 from webhook_translator.sources.base import HmacSource, mapped_part, require_id
-from webhook_translator.sources.common import FormOptions, LaxModel, Person, fit_properties, iso_to_ms, unique_key
+from webhook_translator.sources.common import LaxModel, fit_properties, iso_to_ms
 from webhook_translator.sources.context import MapContext, MapResult, parse_model
+from webhook_translator.sources.forms import FormOptions, form_policy
+from webhook_translator.sources.identity import Answer, Kind
 from webhook_translator.sources.request import InboundRequest
 from webhook_translator.sources.signing import HmacScheme
 
@@ -51,6 +54,24 @@ class Submission(LaxModel):
 class WebflowEvent(LaxModel):
     triggerType: str = Field(min_length=1)
     payload: dict[str, Any] | None = None
+
+
+def _kind(value: Any) -> Kind:
+    """Webflow sends no field types: booleans (checkboxes) and numbers are structured, the rest is text."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    return "text"
+
+
+def _answers(data: dict[str, Any]) -> list[Answer]:
+    """The non-empty fields of ``payload.data`` as answers, keyed and labelled by their name."""
+    return [
+        Answer(key=label.strip() or "field", label=label, kind=_kind(value), value=value)
+        for label, value in data.items()
+        if value is not None and value not in ("", [], {})
+    ]
 
 
 class WebflowSource(HmacSource):
@@ -82,15 +103,10 @@ class WebflowSource(HmacSource):
         if event.payload is None:
             raise MappingError("Webflow webhook does not match the expected shape (payload)")
         submission = parse_model(Submission, event.payload, "Webflow form submission")
-        synonyms = ctx.options(FormOptions).matcher(submission.formId)
-
-        person = Person()
-        answers: dict[str, Any] = {}
-        for label, value in submission.data.items():
-            if value in (None, "", []):
-                continue
-            if not person.offer(synonyms.target(label), value):
-                answers[unique_key(answers, label.strip() or "field")] = value
+        policy = form_policy(ctx, submission.formId)
+        rows = _answers(submission.data)
+        resolution = policy.resolve(rows)
+        answers, _ = policy.properties(rows, resolution)
 
         properties = {
             "form_name": submission.name,
@@ -106,6 +122,6 @@ class WebflowSource(HmacSource):
             distinct_id=f"webflow:{submission.id}",
             time=iso_to_ms(submission.submittedAt),
             event_properties=fit_properties(properties),
-            **person.track_fields(),
+            **resolution.track_fields(),
         )
         return MapResult(event_type=kind, events=(track,))
