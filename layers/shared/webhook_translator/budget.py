@@ -73,7 +73,7 @@ class RetryPolicy:
         if ends_at is not None:
             ends = min(ends, ends_at)
         left = ends - now
-        if left <= 0:
+        if left < 1:  # SQS counts visibility in whole seconds
             return f"retried for {_span(now - attempt.started_at)} (budget spent)"
         receives_left = self.max_receive_count - attempt.receive_count
         if receives_left <= 0:
@@ -85,7 +85,7 @@ class RetryPolicy:
             expires_in = attempt.sent_at + self.retention - now
             if delay + RETENTION_MARGIN >= expires_in:
                 return "the queue's retention ends before the next try"
-        return max(0.0, delay)
+        return max(1.0, delay)
 
 
 def _span(seconds: float) -> str:

@@ -22,6 +22,7 @@ circuit breaker (:mod:`webhook_translator.breaker`).
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -249,7 +250,7 @@ class Forwarder:
             self.sqs.change_message_visibility(
                 QueueUrl=self._config.queue_url,
                 ReceiptHandle=record.receipt_handle,
-                VisibilityTimeout=max(0, int(delay)),
+                VisibilityTimeout=max(0, math.ceil(delay)),
             )
         except Exception as exc:  # the queue's own visibility timeout applies instead
             logger.warning(log_events.RETRY_DELAY_NOT_SET, extra={"error": type(exc).__name__})
