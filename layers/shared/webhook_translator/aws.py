@@ -43,7 +43,8 @@ def _config() -> Any:
     return Config(
         connect_timeout=CONNECT_TIMEOUT,
         read_timeout=READ_TIMEOUT,
-        retries={"max_attempts": MAX_ATTEMPTS, "mode": "standard"},
+        # total_max_attempts counts the first try; botocore's max_attempts would not
+        retries={"total_max_attempts": MAX_ATTEMPTS, "mode": "standard"},
     )
 
 
