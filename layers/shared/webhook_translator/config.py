@@ -13,15 +13,15 @@ variable                   meaning                                              
 ``MAX_BODY_BYTES``         largest webhook body accepted (413 above)                 1040384
 ``SECRET_MAX_AGE``         seconds the secret document is cached                     300
 ``MAX_RECEIVE_COUNT``      the queue's ``maxReceiveCount``: poison-message backstop  200
-``OUTAGE_BUDGET_SECONDS``  how long a retryable failure is retried, from first queue  86400
-``AUTH_GRACE_SECONDS``     how long Ours refusing the (re-read) token is retried      900
+``OUTAGE_BUDGET_SECONDS``  how long a retryable failure is retried (from 1st queue)  86400
+``AUTH_GRACE_SECONDS``     how long a token Ours refuses (after a re-read) is retried 900
 ``QUEUE_RETENTION_SECONDS`` the queue's retention: no retry is planned past it       345600
 ``RETRY_MAX_DELAY``        cap of the retry backoff, seconds                         600
 ``STALE_EVENT_POLICY``     ``dlq`` or ``send_without_time`` for events > 7 days old  ``dlq``
 ``OURS_CONNECT_TIMEOUT``   seconds                                                   3.05
 ``OURS_READ_TIMEOUT``      seconds                                                   5
 ``FORWARD_CONCURRENCY``    parallel Ours calls per batch                             10
-``OURS_BATCH_ROWS``        most events in one ``/batch`` call (Ours's 413 splits more) 100
+``OURS_BATCH_ROWS``        most events in one ``/batch`` call (a 413 splits further)   100
 ``TRANSLATOR_CONFIG``      JSON: per-source event renames, drops, field synonyms     ``{}``
 =========================  ========================================================  ==========
 

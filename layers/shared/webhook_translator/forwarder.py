@@ -9,15 +9,13 @@ For every record, one outcome, decided in :meth:`Forwarder.handle` only:
   or Ours refusing the payload, or the token once the auth grace period is over):
   sent to the DLQ *at once*, original body intact, with message attributes naming
   the reason and the history of earlier rounds; then success;
-* **retryable** (429, 5xx, timeouts, the circuit open, the secret unreadable, the
-  token refused within the grace period): left on the queue with a visibility timeout
-  that grows with the attempts (``Retry-After`` honoured), reported in
-  ``batchItemFailures`` — until the outage budget (:mod:`webhook_translator.budget`) is
-  spent; then it goes to the DLQ itself, so that its reason is recorded.
+* **retryable** (429, 5xx, timeouts, the circuit open, the secret unreadable, the token refused
+  within the grace period): left on the queue for a backoff growing with the attempts
+  (``Retry-After`` honoured), in ``batchItemFailures`` — until the outage budget
+  (:mod:`webhook_translator.budget`) is spent; then to the DLQ, with its reason.
 
-The records of a batch are mapped concurrently; their events go to Ours together, in as few
-``/batch`` calls as the limits allow (:mod:`webhook_translator.delivery`), past the container's
-circuit breaker (:mod:`webhook_translator.breaker`).
+The records of a batch are mapped concurrently; their events go to Ours together in as few ``/batch``
+calls as possible (:mod:`~webhook_translator.delivery`), past a circuit breaker (:mod:`~webhook_translator.breaker`).
 """
 
 from __future__ import annotations
@@ -38,7 +36,7 @@ from webhook_translator.aws import sqs_client
 from webhook_translator.breaker import AuthGrace, CircuitBreaker
 from webhook_translator.budget import Attempt, RetryPolicy, check_budget
 from webhook_translator.config import Settings, settings
-from webhook_translator.delivery import Delivery, Pending
+from webhook_translator.delivery import OUTAGE_REASONS, Delivery, Pending
 from webhook_translator.dlq_attributes import (
     ATTRIBUTE_LIMIT,
     UNKNOWN,
@@ -125,9 +123,8 @@ class Forwarder:
     ) -> dict[str, list[dict[str, str]]]:
         """Process one SQS batch; ``remaining_ms`` is the Lambda context's clock of the time left.
 
-        No Ours call starts without the time to finish it: its records are left on the queue
-        for a quick retry, rather than letting the invocation time out (which would hand the
-        whole batch back, dead-lettered records too).
+        No Ours call starts without the time to finish it (its records are retried soon): a timed-out
+        invocation would hand the whole batch back, dead-lettered records too.
         """
         records = [SQSRecord(raw) for raw in event.get("Records") or []]
         if not records:
@@ -234,7 +231,9 @@ class Forwarder:
     def _retry(self, job: Job, exc: RetryableDeliveryError, *, ends_at: float | None = None) -> Outcome:
         """Leave the record on the queue for the next try — or dead-letter it now, when the outage
         budget (or the auth grace) is spent, on the last allowed receive, or before the retention ends."""
-        delay = max(exc.delay, self._client.retry_delay(job.attempts, None))
+        delay = exc.delay  # Ours's Retry-After, or the client's backoff for the attempt
+        if exc.reason not in OUTAGE_REASONS:  # not Ours's answer: the record's own backoff
+            delay = max(delay, self._client.retry_delay(job.attempts, None))
         sent_ms = int(job.record.attributes.sent_timestamp or 0)
         attempt = Attempt(job.receive_count, job.started_at, sent_ms / 1000 if sent_ms else None)
         decision = self._policy.decide(attempt, delay, now=self._clock(), ends_at=ends_at)

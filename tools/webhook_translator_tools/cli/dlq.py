@@ -193,11 +193,9 @@ def dlq_redrive(args: argparse.Namespace) -> int:
 def _print_redrive(result: RedriveResult, args: argparse.Namespace) -> None:
     for letter in result.moved:
         history = f", previously {letter.previous_reasons()}" if letter.history.reasons else ""
-        attempts = "-" if letter.attempts is None else letter.attempts
-        print(
-            f"moved   {letter.source} {letter.webhook_id} {letter.event_type} ({letter.reason}, "
-            f"{attempts} attempts{history})"
-        )
+        attempts = "? attempts" if letter.attempts is None else f"{letter.attempts} attempt"
+        attempts += "s" if letter.attempts != 1 and letter.attempts is not None else ""
+        print(f"moved   {letter.source} {letter.webhook_id} {letter.event_type} ({letter.reason}, {attempts}{history})")
     for letter, error in result.failed:
         print(f"FAILED  {letter.source} {letter.webhook_id}: could not send it to the queue ({error}); left in the DLQ")
     for letter in result.not_deleted:

@@ -48,6 +48,17 @@ def _max_receive_count() -> int:
     return int(raw)
 
 
+def _check_delivery(max_receive_count: int) -> None:
+    """The forwarder's delivery settings (RETRY_MAX_DELAY, OUTAGE_BUDGET_SECONDS…) fit together: one line if not."""
+    from webhook_translator.budget import check_budget
+    from webhook_translator.config import Settings
+
+    try:
+        check_budget(Settings.from_env().model_copy(update={"max_receive_count": max_receive_count}))
+    except RuntimeError as exc:
+        raise CliError(str(exc)) from None
+
+
 def _notes(document: SecretDocument) -> list[str]:
     notes = []
     unsigned = sorted(name for name in REGISTRY if not document.signing_secrets_for(name))
@@ -88,6 +99,7 @@ def serve(args: argparse.Namespace) -> int:
         ours_url=args.ours_url.rstrip("/") if args.ours_url else None,
         max_receive_count=_max_receive_count(),
     )
+    _check_delivery(options.max_receive_count)
     console = Console()
     stop = threading.Event()
 
