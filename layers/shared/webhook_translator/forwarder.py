@@ -20,7 +20,6 @@ calls as possible (:mod:`~webhook_translator.delivery`), past a circuit breaker 
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -249,7 +248,7 @@ class Forwarder:
             self.sqs.change_message_visibility(
                 QueueUrl=self._config.queue_url,
                 ReceiptHandle=record.receipt_handle,
-                VisibilityTimeout=max(0, math.ceil(delay)),
+                VisibilityTimeout=max(1, int(delay)),
             )
         except Exception as exc:  # the queue's own visibility timeout applies instead
             logger.warning(log_events.RETRY_DELAY_NOT_SET, extra={"error": type(exc).__name__})
