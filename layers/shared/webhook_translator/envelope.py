@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import gzip
 import json
-import zlib
 from datetime import UTC, datetime
 from typing import Any, Final, Literal
 
@@ -81,6 +79,8 @@ class Envelope(BaseModel):
         if self.body_encoding == "base64":
             return base64.b64decode(self.body)
         if self.body_encoding == "gzip+base64":
+            import zlib
+
             from webhook_translator.errors import MappingError
 
             try:
@@ -121,6 +121,8 @@ class Envelope(BaseModel):
             encoded = base64.b64encode(self.raw_body).decode("ascii")
             text = self.model_copy(update={"body": encoded, "body_encoding": "base64"})._dump()
         if len(text) > limit and self.body_encoding != "gzip+base64":
+            import gzip  # only for the rare large body: not at the receiver's cold start
+
             packed = base64.b64encode(gzip.compress(self.raw_body, compresslevel=6, mtime=0)).decode("ascii")
             text = self.model_copy(update={"body": packed, "body_encoding": "gzip+base64"})._dump()
         if len(text) > limit:
