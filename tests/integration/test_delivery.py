@@ -17,6 +17,7 @@ import pytest
 
 from support.apigw import sample
 from support.simqueue import Clock, SimQueue
+from webhook_translator.breaker import CircuitBreaker
 from webhook_translator.config import Settings
 from webhook_translator.dlq_attributes import FailureAttributes, History, QueuedAttributes
 from webhook_translator.envelope import Envelope
@@ -61,13 +62,21 @@ def enqueue(queue: SimQueue, n: int, *, history: History | None = None) -> str:
 
 
 class Rig:
-    def __init__(self, ours: LocalOurs, clock: Clock, tokens: Tokens | None = None, **settings: Any) -> None:
+    def __init__(
+        self,
+        ours: LocalOurs,
+        clock: Clock,
+        tokens: Tokens | None = None,
+        breaker: CircuitBreaker | None = None,
+        **settings: Any,
+    ) -> None:
         self.clock, self.ours = clock, ours
         self.queue = SimQueue(clock)
+        self.outage_calls = 0
         self.tokens = tokens or Tokens(TOKEN)
         config = Settings(QUEUE_URL="https://sqs.local/q", DLQ_URL="https://sqs.local/dlq", **settings)
         client = OursClient(ours.url, self.tokens, connect_timeout=1, read_timeout=2, clock=clock)
-        self.forwarder = Forwarder(config, client, sqs=self.queue, clock=clock)  # type: ignore[arg-type]
+        self.forwarder = Forwarder(config, client, sqs=self.queue, clock=clock, breaker=breaker)  # type: ignore[arg-type]
 
     def poll(self, batch: int = 10) -> dict[str, Any]:
         event = self.queue.receive(batch)
@@ -168,38 +177,48 @@ def test_a_413_is_split_on_ours_limit(clock: Clock) -> None:
         assert sorted(e["distinctId"] for e in ours.accepted) == [f"stripe:evt_delivery_{n:05d}" for n in range(10)]
 
 
-def test_an_hour_long_outage_is_ridden_out_with_nothing_dead_lettered(ours: LocalOurs, clock: Clock) -> None:
-    # Given Ours down (503) for an hour of simulated time while 50 webhooks arrive over its first ten minutes
-    rig = Rig(ours, clock)
+def ride_out_an_hour_long_outage(ours: LocalOurs, clock: Clock, breaker: CircuitBreaker | None = None) -> Rig:
+    """Ours down (503) for an hour of simulated time while 50 webhooks arrive over its first ten minutes;
+    the event source invokes the forwarder until the queue is empty. ``rig.outage_calls``: calls made meanwhile."""
+    rig = Rig(ours, clock, breaker=breaker)
     ours.inject(Fault(kind="status", status=503))
-    back_at = START + 3600
-    arrivals = iter(range(50))
-    state = {"recovered": False}
+    state = {"next": 0, "recovered": 0}
 
     def tick(now: float) -> None:
-        while now >= START + 12 * (nxt := state.get("next", 0)) and nxt < 50:
-            enqueue(rig.queue, next(arrivals))
-            state["next"] = nxt + 1
-        if now >= back_at and not state["recovered"]:
-            state["outage_calls"] = len(ours.requests)
+        while state["next"] < 50 and now >= START + 12 * state["next"]:
+            enqueue(rig.queue, state["next"])
+            state["next"] += 1
+        if now >= START + 3600 and not state["recovered"]:
+            rig.outage_calls = len(ours.requests)
             ours.clear_faults()
-            state["recovered"] = True
+            state["recovered"] = 1
 
-    enqueue(rig.queue, next(arrivals))
-    state["next"] = 1
-    # When the event source keeps invoking the forwarder until the queue is empty
+    tick(clock.now)
     rig.run_until_empty(until=START + 3 * 3600, on_tick=tick, step=12)
+    return rig
+
+
+def test_an_hour_long_outage_is_ridden_out_with_nothing_dead_lettered(ours: LocalOurs, clock: Clock) -> None:
+    # Given / When: an hour-long Ours outage
+    rig = ride_out_an_hour_long_outage(ours, clock)
     # Then every webhook was delivered exactly once, none dead-lettered
     assert rig.queue.messages == {}
     assert rig.queue.dead == []
     assert all(ours.deliveries(f"stripe:evt_delivery_{n:05d}") == 1 for n in range(50))
     # And during the outage the breaker let through a bounded number of calls: a short run, then one
-    # probe per backoff period (2 s doubling to RETRY_MAX_DELAY), not one per record per receive
-    outage_calls = state["outage_calls"]
-    print(f"calls during the outage: {outage_calls}, refused by the breaker: {rig.forwarder.breaker.refused}")
-    assert outage_calls <= 25, outage_calls
-    assert rig.forwarder.breaker.refused > outage_calls
+    # probe per backoff period (2 s doubling to RETRY_MAX_DELAY), not one per batch per receive
+    print(f"calls during the outage: {rig.outage_calls}, refused by the breaker: {rig.forwarder.breaker.refused}")
+    assert rig.outage_calls <= 25, rig.outage_calls
+    assert rig.forwarder.breaker.refused > rig.outage_calls
     assert rig.forwarder.breaker.state == "closed"
+
+
+def test_without_the_breaker_the_same_outage_costs_several_times_the_calls(ours: LocalOurs, clock: Clock) -> None:
+    never_opens = CircuitBreaker(max_period=600, failure_run=10**9, clock=clock)
+    rig = ride_out_an_hour_long_outage(ours, clock, breaker=never_opens)
+    print(f"calls during the outage without a breaker: {rig.outage_calls}")
+    assert rig.queue.dead == []
+    assert rig.outage_calls > 3 * 25
 
 
 def test_a_token_revoked_then_rotated_within_the_grace_is_delivered(ours: LocalOurs, clock: Clock) -> None:
