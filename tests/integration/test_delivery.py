@@ -290,3 +290,15 @@ def test_a_redriven_webhook_keeps_its_attempts_and_reasons(ours: LocalOurs, cloc
     assert failure.history.reasons == ("ours_unavailable", "ours_unavailable")
     assert failure.history.redrives == 1
     assert failure.history.ours_status == 503
+
+
+def test_a_record_without_sqs_timestamps_is_still_delivered(ours: LocalOurs, clock: Clock) -> None:
+    # Given a hand-made SQS event (sam local invoke -e, a replay) whose records carry no SentTimestamp
+    rig = Rig(ours, clock)
+    enqueue(rig.queue, 3)
+    event = rig.queue.receive(10)
+    for record in event["Records"]:
+        record["attributes"] = {"ApproximateReceiveCount": "1"}
+    # When it is handled, Then it is delivered
+    assert rig.forwarder.handle(event) == {"batchItemFailures": []}
+    assert ours.deliveries("stripe:evt_delivery_00003") == 1

@@ -79,6 +79,7 @@ class Job:
     history: History
     receive_count: int
     started_at: float
+    sent_at: float | None = None  # SQS's SentTimestamp of this copy: the retention counts from it
     event_type: str = "-"
     pending: Pending = field(default_factory=lambda: Pending(0, UNKNOWN, ()))
 
@@ -172,14 +173,16 @@ class Forwarder:
     def _prepare(self, record: SQSRecord) -> Outcome | Job:
         """Map one record: its final outcome now (skipped, dead-lettered…), or a job with events to send."""
         queued = QueuedAttributes.from_sqs(record.raw_event.get("messageAttributes") or {})
-        sent_ms = int(record.attributes.sent_timestamp or 0)
+        attrs = record.raw_event.get("attributes") or {}
+        sent_ms = int(attrs.get("SentTimestamp") or 0)
         job = Job(
             record,
             source=queued.source or UNKNOWN,
             webhook_id=queued.webhook_id or UNKNOWN,
             history=queued.history,
-            receive_count=int(record.attributes.approximate_receive_count or 1),
+            receive_count=int(attrs.get("ApproximateReceiveCount") or 1),
             started_at=sent_ms / 1000 if sent_ms else self._clock(),
+            sent_at=sent_ms / 1000 if sent_ms else None,
         )
         try:
             envelope = Envelope.from_message(record.body)
@@ -228,13 +231,11 @@ class Forwarder:
         return self._dead_letter(job, error)
 
     def _retry(self, job: Job, exc: RetryableDeliveryError, *, ends_at: float | None = None) -> Outcome:
-        """Leave the record on the queue for the next try — or dead-letter it now, when the outage
-        budget (or the auth grace) is spent, on the last allowed receive, or before the retention ends."""
+        """Leave the record on the queue for the next try, or dead-letter it now (see :mod:`.budget`)."""
         delay = exc.delay  # Ours's Retry-After, or the client's backoff for the attempt
         if exc.reason not in OUTAGE_REASONS:  # not Ours's answer: the record's own backoff
             delay = max(delay, self._client.retry_delay(job.attempts, None))
-        sent_ms = int(job.record.attributes.sent_timestamp or 0)
-        attempt = Attempt(job.receive_count, job.started_at, sent_ms / 1000 if sent_ms else None)
+        attempt = Attempt(job.receive_count, job.started_at, job.sent_at)
         decision = self._policy.decide(attempt, delay, now=self._clock(), ends_at=ends_at)
         if isinstance(decision, str):
             return self._dead_letter(job, exc, note=decision)
