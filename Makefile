@@ -11,13 +11,14 @@ CFN_LINT_VERSION := 1.58.0
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help install run test unit lint template-lint bench build build-x86 clean
+.PHONY: help install run test unit lint template-lint bench soak build build-x86 clean
 
 help:
 	@echo "make run    - the whole pipeline on this machine (webhook-translator serve); PORT=, AWS_PORT=, ARGS="
 	@echo "make test   - lint, template checks and every test suite"
 	@echo "make lint   - ruff + mypy"
 	@echo "make bench  - benchmarks (prints figures)"
+	@echo "make soak   - 5,000 webhooks through serve with 10 % Ours faults (prints the books)"
 	@echo "make build  - sam build (the deployable artefacts)"
 	@echo "make build-x86 - the layer for x86_64 in .aws-sam/build-x86_64 (local runs, benchmarks)"
 
@@ -59,6 +60,11 @@ test: lint template-lint
 # Each bench/bench_*.py, as a module (python -m bench.bench_x), so that they share bench/lambda_env.py.
 bench: install
 	@for b in bench/bench_*.py; do m=$${b%.py}; echo "== $$b"; $(BIN)/python -m $${m//\//.} || exit 1; done
+
+# 5,000 signed webhooks through `serve` at a steady rate, the local Ours failing 10 % of calls/rows:
+# accepted = delivered + dead-lettered, exactly (tests/e2e/test_soak.py runs 500 of them in `make test`).
+soak: install
+	cd tests && ../$(BIN)/python -m support.soak --webhooks 5000
 
 # The layer is built by layers/shared/Makefile (sam build's makefile method); its check runs again
 # here on the output, so a cached build is checked too.

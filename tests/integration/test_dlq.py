@@ -17,8 +17,11 @@ from botocore.exceptions import EndpointConnectionError
 from moto import mock_aws
 
 from support.aws import Queues, make_queues
+from webhook_translator.dlq_attributes import QueuedAttributes
 from webhook_translator.envelope import Envelope
 from webhook_translator_tools.dlq import RECEIVE_LIMIT, DeadLetterQueue
+
+RECEIVED = datetime(2026, 11, 26, 12, 0, tzinfo=UTC).timestamp()
 
 
 @pytest.fixture
@@ -38,7 +41,13 @@ def envelope(source: str, webhook_id: str) -> str:
 
 
 def dead_letter(
-    queues: Queues, source: str, webhook_id: str, *, reason: str | None = "ours_rejected", attempts: int = 1
+    queues: Queues,
+    source: str,
+    webhook_id: str,
+    *,
+    reason: str | None = "ours_rejected",
+    attempts: int = 1,
+    failed_at: str = "2026-11-26T12:00:00+00:00",
 ) -> None:
     """Put a message in the DLQ as the forwarder does (with ``reason=None``: as the redrive policy does)."""
     attributes = {"source": source, "webhook_id": webhook_id}
@@ -48,7 +57,7 @@ def dead_letter(
             "failure_reason": reason,
             "failure_detail": "Ours rejected /track (400): event: bad",
             "attempts": str(attempts),
-            "failed_at": "2026-11-26T12:00:00+00:00",
+            "failed_at": failed_at,
             "ours_status": "400",
         }
     queues.sqs.send_message(
@@ -138,12 +147,12 @@ def test_redrive_moves_every_message_back_with_its_attributes(queues: Queues) ->
     # When the DLQ is re-driven without filters
     result = dlq(queues).redrive()
 
-    # Then both are back on the queue, body intact, with source and webhook_id attributes only
+    # Then both are back on the queue, body intact, with source and webhook_id attributes and their history
     assert sorted(m.webhook_id for m in result.moved) == ["evt_1", "tok_2"]
     back = queues.drain()
     assert ids(back) == ["evt_1", "tok_2"]
     for message in back:
-        assert set(message["MessageAttributes"]) == {"source", "webhook_id"}
+        assert set(message["MessageAttributes"]) == {"source", "webhook_id", "history"}
         assert Envelope.from_message(message["Body"]).webhook_id in ("evt_1", "tok_2")
     # And the DLQ is empty
     assert queues.count(queues.dlq_url) == 0
@@ -215,3 +224,89 @@ def test_redriven_messages_are_mapped_again_by_the_forwarder(queues: Queues) -> 
     # Then it is a fresh delivery (receive count 1) of the same envelope
     assert message["Attributes"]["ApproximateReceiveCount"] == "1"
     assert Envelope.from_message(message["Body"]).source == "stripe"
+
+
+def test_a_redriven_message_carries_its_attempts_and_reasons_and_a_second_redrive_adds_up(queues: Queues) -> None:
+    # Given a webhook dead-lettered after 7 attempts
+    dead_letter(queues, "stripe", "evt_1", reason="ours_unavailable", attempts=7)
+    # When it is re-driven
+    dlq(queues).redrive()
+    # Then the queued copy carries its history: 7 attempts, the reason, Ours's status, the redrive time
+    [message] = queues.drain(visibility=30)
+    history = QueuedAttributes.from_sqs(message["MessageAttributes"]).history
+    assert (history.attempts, history.reasons, history.ours_status, history.redrives) == (
+        7,
+        ("ours_unavailable",),
+        400,
+        1,
+    )
+    assert history.redriven_at is not None
+    # And once dead-lettered again (by the forwarder: 3 more attempts, another reason), `dlq list` shows both rounds
+    queues.sqs.delete_message(QueueUrl=queues.queue_url, ReceiptHandle=message["ReceiptHandle"])
+    attributes = dict(message["MessageAttributes"])
+    attributes |= {
+        "failure_reason": {"DataType": "String", "StringValue": "ours_rejected"},
+        "attempts": {"DataType": "String", "StringValue": "10"},
+    }
+    queues.sqs.send_message(QueueUrl=queues.dlq_url, MessageBody=message["Body"], MessageAttributes=attributes)
+    [letter] = dlq(queues).list_messages()
+    assert (letter.attempts, letter.reason, letter.previous_reasons()) == (10, "ours_rejected", "ours_unavailable")
+    assert letter.to_json(RECEIVED)["history"]["previous_reasons"] == ["ours_unavailable"]
+    dlq(queues).redrive()
+    [again] = queues.drain()
+    history = QueuedAttributes.from_sqs(again["MessageAttributes"]).history
+    assert (history.attempts, history.reasons, history.redrives) == (10, ("ours_unavailable", "ours_rejected"), 2)
+
+
+@pytest.mark.parametrize(
+    ("filters", "moved"),
+    [
+        ({"since": datetime(2026, 11, 26, 13, 0, tzinfo=UTC)}, ["evt_2", "evt_3"]),
+        ({"until": datetime(2026, 11, 26, 13, 0, tzinfo=UTC)}, ["evt_1", "evt_2"]),
+        (
+            {"since": datetime(2026, 11, 26, 12, 30, tzinfo=UTC), "until": datetime(2026, 11, 26, 13, 30, tzinfo=UTC)},
+            ["evt_2"],
+        ),
+        ({"ids": frozenset({"evt_1", "evt_3"})}, ["evt_1", "evt_3"]),
+    ],
+    ids=["since", "until", "window", "ids"],
+)
+def test_redrive_by_failure_time_or_id(queues: Queues, filters: dict[str, Any], moved: list[str]) -> None:
+    # Given three webhooks that failed an hour apart
+    dead_letter(queues, "stripe", "evt_1", failed_at="2026-11-26T12:00:00+00:00")
+    dead_letter(queues, "stripe", "evt_2", failed_at="2026-11-26T13:00:00+00:00")
+    dead_letter(queues, "stripe", "evt_3", failed_at="2026-11-26T14:00:00+00:00")
+    # When only some are re-driven
+    result = dlq(queues).redrive(**filters)
+    # Then exactly those are back on the queue, the others still in the DLQ
+    assert sorted(m.webhook_id for m in result.moved) == moved
+    assert ids(queues.drain()) == moved
+    assert queues.count(queues.dlq_url) == 3 - len(moved)
+
+
+def test_redrive_reports_stale_webhooks_and_leaves_them_with_skip_stale(queues: Queues) -> None:
+    # Given a webhook received 8 days ago (past Ours's 7-day window)
+    dead_letter(queues, "stripe", "evt_old")
+    queue = DeadLetterQueue(
+        queues.sqs, queues.dlq_url, queue_url=queues.queue_url, wait_seconds=0, clock=lambda: RECEIVED + 8 * 86400
+    )
+    # When re-driven with --skip-stale: it is reported and stays in the DLQ
+    result = queue.redrive(skip_stale=True)
+    assert [m.webhook_id for m in result.stale] == ["evt_old"]
+    assert result.moved == []
+    assert queues.count(queues.dlq_url) == 1
+    # When re-driven without it: it is moved, and counted past GA's real time and Meta's 7 days
+    result = queue.redrive()
+    assert [m.webhook_id for m in result.moved] == ["evt_old"]
+    assert (len(result.stale), result.past_realtime, result.past_meta) == (1, 1, 1)
+
+
+def test_redrive_paces_the_sends_at_the_rate(queues: Queues) -> None:
+    for n in range(4):
+        dead_letter(queues, "stripe", f"evt_{n}")
+    waits: list[float] = []
+    queue = DeadLetterQueue(queues.sqs, queues.dlq_url, queue_url=queues.queue_url, wait_seconds=0, sleep=waits.append)
+    result = queue.redrive(rate=2.0)
+    assert len(result.moved) == 4
+    assert len(waits) == 3
+    assert all(0 < w <= 0.5 for w in waits)

@@ -259,7 +259,7 @@ def test_a_message_that_keeps_failing_is_redriven_by_max_receive_count(aws_env: 
         sm = boto3.client("secretsmanager", region_name="us-east-1")
         sm.create_secret(Name="s", SecretString=json.dumps({"ours_token": TOKEN}))
         queues = make_queues(boto3.client("sqs", region_name="us-east-1"), max_receive_count=3)
-        pipeline = Pipeline(queues, ours, "s", MAX_RECEIVE_COUNT=100)
+        pipeline = Pipeline(queues, ours, "s", MAX_RECEIVE_COUNT=100, OUTAGE_BUDGET_SECONDS=3600)
         pipeline.send(stripe_event())
         ours.inject(Fault(kind="status", status=503))
         # When it fails three receives in a row
@@ -280,6 +280,7 @@ def test_the_last_allowed_receive_dead_letters_with_the_retry_reason(pipeline: P
             DLQ_URL=pipeline.queues.dlq_url,
             SECRET_ID="webhook-translator",
             MAX_RECEIVE_COUNT=3,
+            OUTAGE_BUDGET_SECONDS=1800,
         ),
         OursClient(ours.url, pipeline.store),
         sqs=pipeline.queues.sqs,
@@ -315,8 +316,12 @@ def test_a_rotated_ours_token_is_re_read_once_on_401(pipeline: Pipeline, ours: L
 
 
 def test_a_token_ours_keeps_refusing_is_dead_lettered_as_auth(pipeline: Pipeline, ours: LocalOurs) -> None:
-    # Given Ours refusing every token (a revoked token, not rotated in the secret)
+    # Given Ours refusing every token (a revoked token, not rotated in the secret), and no grace period
     ours.tokens = {"something-else-entirely"}
+    config = pipeline.config.model_copy(update={"auth_grace_seconds": 0})
+    pipeline.forwarder = Forwarder(
+        config, OursClient(ours.url, pipeline.store), sqs=pipeline.queues.sqs, clock=lambda: NOW + 5
+    )
     pipeline.send(stripe_event())
     # When it is forwarded
     result = pipeline.poll()
@@ -336,6 +341,11 @@ class BrokenTokens:
         raise ConfigurationError("the secret 'wt' could not be read (ResourceNotFoundException)")
 
 
+class GoodTokens:
+    def ours_token(self, source: str, *, force: bool = False) -> str:
+        return TOKEN
+
+
 class ExplodingClient(OursClient):
     def track(self, event: Any, *, source: str, attempt: int = 1) -> None:
         raise KeyError("jane.doe@example.com")
@@ -345,7 +355,7 @@ class ExplodingClient(OursClient):
     ("client", "reason"),
     [
         (lambda url: OursClient(url, BrokenTokens()), "configuration"),
-        (lambda url: ExplodingClient(url, BrokenTokens()), "internal_error"),
+        (lambda url: ExplodingClient(url, GoodTokens()), "internal_error"),
     ],
     ids=["unreadable secret", "unexpected error"],
 )
@@ -353,7 +363,12 @@ def test_infrastructure_failures_are_retried_then_dead_lettered_never_crash_the_
     pipeline: Pipeline, ours: LocalOurs, client: Any, reason: str
 ) -> None:
     # Given a forwarder that cannot read its secret (or hits a bug), with 2 receives allowed
-    config = Settings(QUEUE_URL=pipeline.queues.queue_url, DLQ_URL=pipeline.queues.dlq_url, MAX_RECEIVE_COUNT=2)
+    config = Settings(
+        QUEUE_URL=pipeline.queues.queue_url,
+        DLQ_URL=pipeline.queues.dlq_url,
+        MAX_RECEIVE_COUNT=2,
+        OUTAGE_BUDGET_SECONDS=1200,
+    )
     pipeline.forwarder = Forwarder(config, client(ours.url), sqs=pipeline.queues.sqs, clock=lambda: NOW + 5)
     pipeline.send(stripe_event())
     # When the batch is handled twice
@@ -369,12 +384,13 @@ def test_infrastructure_failures_are_retried_then_dead_lettered_never_crash_the_
     assert "jane" not in json.dumps(attributes)
 
 
-def test_no_retry_is_planned_past_the_queue_retention(pipeline: Pipeline, ours: LocalOurs) -> None:
-    # Given a message that has been on the queue almost as long as the queue keeps messages
+def test_no_retry_is_planned_past_the_outage_budget_or_the_queue_retention(pipeline: Pipeline, ours: LocalOurs) -> None:
+    # Given a message that has been on the queue longer than its outage budget, almost as long as the queue keeps it
     config = Settings(
         QUEUE_URL=pipeline.queues.queue_url,
         DLQ_URL=pipeline.queues.dlq_url,
         QUEUE_RETENTION_SECONDS=3600,
+        OUTAGE_BUDGET_SECONDS=1800,
     )
     pipeline.send(stripe_event(created=int(time.time())))
     later = time.time() + 3600 - 300  # 55 minutes after it was sent

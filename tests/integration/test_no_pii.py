@@ -97,7 +97,14 @@ def test_nothing_personal_or_secret_is_ever_written(
         )
         store = SecretStore("wt")
         forwarder = Forwarder(
-            Settings(QUEUE_URL=queues.queue_url, DLQ_URL=queues.dlq_url, SECRET_ID="wt", MAX_RECEIVE_COUNT=5),
+            Settings(
+                QUEUE_URL=queues.queue_url,
+                DLQ_URL=queues.dlq_url,
+                SECRET_ID="wt",
+                MAX_RECEIVE_COUNT=5,
+                OUTAGE_BUDGET_SECONDS=3000,
+                AUTH_GRACE_SECONDS=0,
+            ),
             OursClient(ours.url, store, connect_timeout=1, read_timeout=1),
             sqs=queues.sqs,
             clock=lambda: NOW,

@@ -52,6 +52,8 @@ APP_ENV = {
         "MAX_RECEIVE_COUNT",
         "QUEUE_RETENTION_SECONDS",
         "RETRY_MAX_DELAY",
+        "OUTAGE_BUDGET_SECONDS",
+        "AUTH_GRACE_SECONDS",
         "STALE_EVENT_POLICY",
         "TRANSLATOR_CONFIG",
         "TRANSLATOR_CONFIG_FILE",
@@ -223,7 +225,7 @@ def role_of(template: dict[str, Any], function: str) -> str:
 # ---------------------------------------------------------------------------------------------- SQS wiring
 
 
-def test_forwarder_reads_the_queue_in_small_batches_with_partial_failures(
+def test_forwarder_reads_the_queue_in_batches_of_parameters_with_partial_failures(
     cfn: dict[str, Any], functions: dict[str, str], queues: dict[str, str]
 ) -> None:
     # Given the transformed template
@@ -233,8 +235,12 @@ def test_forwarder_reads_the_queue_in_small_batches_with_partial_failures(
     # Then it feeds the forwarder from the webhook queue, reporting failures per message
     assert esm["FunctionName"] == {"Ref": functions["forwarder"]}
     assert "ReportBatchItemFailures" in esm["FunctionResponseTypes"]
-    assert 1 <= resolve(esm["BatchSize"], cfn) <= 10
-    assert 0 <= resolve(esm["MaximumBatchingWindowInSeconds"], cfn) <= 5
+    assert esm["BatchSize"] == {"Ref": "BatchSize"}
+    assert esm["MaximumBatchingWindowInSeconds"] == {"Ref": "MaximumBatchingWindowInSeconds"}
+    # And by default up to 100 records per invocation, which SQS allows only with a batching window
+    assert resolve(esm["BatchSize"], cfn) == 100
+    assert cfn["Parameters"]["BatchSize"]["MaxValue"] == 100
+    assert 1 <= resolve(esm["MaximumBatchingWindowInSeconds"], cfn) <= 5
     # And its concurrency is capped by a parameter that cannot go below SQS's minimum of 2
     concurrency = esm["ScalingConfig"]["MaximumConcurrency"]
     parameter = cfn["Parameters"][concurrency["Ref"]]
@@ -265,7 +271,14 @@ def test_redrive_goes_to_the_dlq_after_the_count_the_forwarder_is_told(
     assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": [queues["dlq"], "Arn"]}
     assert redrive["maxReceiveCount"] == forwarder_env["MAX_RECEIVE_COUNT"]
     assert redrive["maxReceiveCount"] == {"Ref": "MaxReceiveCount"}
-    assert resolve(redrive["maxReceiveCount"], cfn) == 10
+    # And, as the poison-message backstop only, it never ends an outage budget early at the backoff cap
+    receives, cap = resolve(redrive["maxReceiveCount"], cfn), resolve(forwarder_env["RETRY_MAX_DELAY"], cfn)
+    budget = resolve(forwarder_env["OUTAGE_BUDGET_SECONDS"], cfn)
+    assert (receives, cap, budget) == (200, 600, 86400)
+    assert receives * cap >= budget
+    # And the budget ends before the queue's retention, at every allowed value
+    retention = resolve(props(cfn, queues["queue"])["MessageRetentionPeriod"], cfn)
+    assert cfn["Parameters"]["OutageBudgetSeconds"]["MaxValue"] + 600 <= retention
     # And it sends DLQ_URL/QUEUE_URL to those very queues
     assert forwarder_env["DLQ_URL"] == {"Ref": queues["dlq"]}
     assert forwarder_env["QUEUE_URL"] == {"Ref": queues["queue"]}

@@ -42,3 +42,29 @@ def test_queued_attributes_read_from_the_lambda_event_shape_and_skip_unknowns() 
     queued = QueuedAttributes.from_sqs(event_shape)
     assert queued == QueuedAttributes(source="tally", webhook_id=None)
     assert queued.to_sqs() == {"source": {"DataType": "String", "StringValue": "tally"}}
+
+
+def test_a_history_round_trips_bounded_and_an_unreadable_one_counts_as_none() -> None:
+    from datetime import UTC, datetime
+
+    from webhook_translator.dlq_attributes import ATTRIBUTE_LIMIT, MAX_REASONS, History, QueuedAttributes
+
+    # Given a long history (more reasons than are kept)
+    history = History(
+        attempts=412,
+        reasons=tuple(f"reason_number_{i:02d}_long" for i in range(9)),
+        ours_status=503,
+        redriven_at=datetime(2026, 12, 1, 10, 0, tzinfo=UTC),
+        redrives=9,
+    )
+    # When it is written as an attribute and read back
+    attributes = QueuedAttributes("stripe", "evt_1", history).to_sqs()
+    text = attributes["history"]["StringValue"]
+    back = QueuedAttributes.from_sqs(attributes).history
+    # Then it fits an attribute, keeps the newest reasons and everything else
+    assert len(text) <= ATTRIBUTE_LIMIT
+    assert back.reasons == history.reasons[-MAX_REASONS:]
+    assert (back.attempts, back.ours_status, back.redriven_at, back.redrives) == (412, 503, history.redriven_at, 9)
+    # And garbage reads as no history (it is advisory; never a reason to fail a webhook)
+    assert History.parse("{not json") == History()
+    assert History.parse('{"a": "x", "r": 5}') == History()

@@ -3,20 +3,28 @@
 A DLQ message is the queued envelope exactly as the receiver wrote it (so a
 re-drive after a mapper fix maps what the provider sent), with message
 attributes naming the failure when the forwarder put it there
-(``failure_reason``, ``failure_detail``, ``attempts``, ``failed_at``…). A
-message the queue moved itself (``maxReceiveCount`` reached without the
-forwarder recording a reason) is listed with the reason ``receive_limit``.
+(``failure_reason``, ``failure_detail``, ``attempts``, ``failed_at``, and
+``history`` for a webhook that was re-driven before). A message the queue moved
+itself (``maxReceiveCount`` reached without the forwarder recording a reason) is
+listed with the reason ``receive_limit``.
 
 :meth:`DeadLetterQueue.list_messages` peeks: it receives every message, hiding each for
 a moment, then makes them all visible again. :meth:`DeadLetterQueue.redrive`
 sends each matching message's body back to the queue with its ``source`` and
-``webhook_id`` attributes and deletes it from the DLQ **only after** that send
+``webhook_id`` attributes and its **history** (the attempts so far, the previous
+reasons, Ours's last status, when it was re-driven: the forwarder adds them up and
+restarts the outage budget) and deletes it from the DLQ **only after** that send
 succeeded; every message it does not move is made visible again. (SQS's own
-``StartMessageMoveTask`` cannot filter, and moto lacks it.)
+``StartMessageMoveTask`` cannot filter, keeps no history, and moto lacks it.)
+Filters: source, reason, failure time (``since``/``until``), webhook or message ids;
+``rate`` paces the sends. Each redriven webhook's age (from the envelope's receive
+time) is compared with Ours's 7-day window (``stale``: Ours refuses its time; with
+``skip_stale`` it stays in the DLQ) and with the destinations' windows (Meta and
+Reddit 7 days, Google Analytics real time only: ``ours-api.md``), and counted.
 
-Nothing here returns a body's content beyond the envelope's ``source``, ``webhook_id``
-and, for a ``stale_event`` whose attributes lack it, the provider event type (the mapper
-run again in memory): listings never carry personal data.
+Nothing here returns a body's content beyond the envelope's ``source``, ``webhook_id``,
+``received_at`` and, for a ``stale_event`` whose attributes lack it, the provider event type (the
+mapper run again in memory): listings never carry personal data.
 """
 
 from __future__ import annotations
@@ -28,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
-from webhook_translator.dlq_attributes import FailureAttributes, QueuedAttributes
+from webhook_translator.dlq_attributes import FailureAttributes, History, QueuedAttributes
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -42,6 +50,10 @@ RECEIVE_LIMIT: Final = "receive_limit"
 HOLD_SECONDS: Final = 60
 #: a bound on one run, so a queue that refills as fast as it is read cannot keep a command going
 MAX_MESSAGES: Final = 100_000
+#: Ours accepts an event's ``time`` only within the last 7 days; Meta and Reddit replay 7 days too
+OURS_WINDOW: Final = 7 * 86400
+#: Google Analytics takes events in real time only: we count anything older than an hour as past it
+REALTIME_WINDOW: Final = 3600
 
 
 @dataclass(frozen=True)
@@ -59,12 +71,23 @@ class DeadLetter:
     failed_at: datetime | None
     receipt_handle: str = field(repr=False, compare=False)
     body: str = field(repr=False, compare=False)
+    #: earlier rounds (before the last redrive): ``attempts`` already counts theirs
+    history: History = field(default_factory=History, compare=False)
+    #: when the receiver first queued it (the envelope's ``received_at``)
+    received_at: datetime | None = None
 
     @classmethod
     def from_message(cls, message: MessageTypeDef) -> DeadLetter:
         failure = FailureAttributes.from_sqs(message.get("MessageAttributes") or {})
         body = message.get("Body", "")
         envelope = _envelope_ids(body)
+        received = envelope.get("received_at")
+        try:
+            received_at = datetime.fromisoformat(received) if received else None
+        except ValueError:
+            received_at = None
+        if received_at is not None and received_at.tzinfo is None:
+            received_at = received_at.replace(tzinfo=UTC)
         failed_at = failure.failed_at
         if failed_at is None:
             sent = (message.get("Attributes") or {}).get("SentTimestamp")
@@ -82,13 +105,37 @@ class DeadLetter:
             failed_at=failed_at,
             receipt_handle=message["ReceiptHandle"],
             body=body,
+            history=failure.history,
+            received_at=received_at,
         )
 
     def age_seconds(self, now: float) -> float | None:
         return None if self.failed_at is None else max(0.0, now - self.failed_at.timestamp())
 
-    def matches(self, *, source: str | None = None, reason: str | None = None) -> bool:
-        return (source is None or self.source == source) and (reason is None or self.reason == reason)
+    def webhook_age(self, now: float) -> float | None:
+        """Seconds since the receiver first queued it (None when the envelope does not say)."""
+        return None if self.received_at is None else max(0.0, now - self.received_at.timestamp())
+
+    def matches(
+        self,
+        *,
+        source: str | None = None,
+        reason: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        ids: frozenset[str] | None = None,
+    ) -> bool:
+        """Whether every given filter holds (``since``/``until``: the failure time; ``ids``: webhook or message id)."""
+        if (source is not None and self.source != source) or (reason is not None and self.reason != reason):
+            return False
+        if ids is not None and self.webhook_id not in ids and self.message_id not in ids:
+            return False
+        if since is not None and (self.failed_at is None or self.failed_at < since):
+            return False
+        return until is None or (self.failed_at is not None and self.failed_at <= until)
+
+    def previous_reasons(self) -> str:
+        return ",".join(self.history.reasons) or "-"
 
     def to_json(self, now: float) -> dict[str, Any]:
         """The listing's JSON row (never the body)."""
@@ -104,11 +151,31 @@ class DeadLetter:
             "ours_status": self.ours_status,
             "failed_at": self.failed_at.isoformat(timespec="seconds") if self.failed_at else None,
             "age_seconds": None if age is None else int(age),
+            "received_at": self.received_at.isoformat(timespec="seconds") if self.received_at else None,
+            "history": {
+                "previous_reasons": list(self.history.reasons),
+                "previous_attempts": self.history.attempts,
+                "previous_ours_status": self.history.ours_status,
+                "redrives": self.history.redrives,
+                "last_redriven_at": self.history.redriven_at.isoformat(timespec="seconds")
+                if self.history.redriven_at
+                else None,
+            },
         }
 
-    def redrive_attributes(self) -> dict[str, MessageAttributeValueTypeDef]:
-        """The attributes the receiver gives a queued webhook (the forwarder reads nothing else)."""
-        return QueuedAttributes(source=self.source, webhook_id=self.webhook_id).to_sqs()
+    def redrive_attributes(self, now: float | None = None) -> dict[str, MessageAttributeValueTypeDef]:
+        """The receiver's attributes plus the history: this failure becomes the latest earlier round."""
+        failure = FailureAttributes(
+            self.source,
+            self.webhook_id,
+            self.event_type,
+            self.reason,
+            attempts=self.attempts,
+            ours_status=self.ours_status,
+        )
+        when = datetime.fromtimestamp(time.time() if now is None else now, UTC)
+        history = self.history.after(failure, now=when)
+        return QueuedAttributes(source=self.source, webhook_id=self.webhook_id, history=history).to_sqs()
 
 
 @dataclass
@@ -120,6 +187,11 @@ class RedriveResult:
     failed: list[tuple[DeadLetter, str]] = field(default_factory=list)
     #: messages sent back whose DLQ copy could not be deleted (they are on both queues; distinctIds dedupe)
     not_deleted: list[DeadLetter] = field(default_factory=list)
+    #: matching webhooks past Ours's 7-day window (left in the DLQ with ``skip_stale``, else moved)
+    stale: list[DeadLetter] = field(default_factory=list)
+    #: moved webhooks older than the destinations' shortest window (GA real time; Meta/Reddit 7 days)
+    past_realtime: int = 0
+    past_meta: int = 0
 
 
 def _envelope_ids(body: str) -> dict[str, str]:
@@ -130,7 +202,7 @@ def _envelope_ids(body: str) -> dict[str, str]:
         return {}
     if not isinstance(data, dict):
         return {}
-    return {k: v[:256] for k in ("source", "webhook_id") if isinstance(v := data.get(k), str) and v}
+    return {k: v[:256] for k in ("source", "webhook_id", "received_at") if isinstance(v := data.get(k), str) and v}
 
 
 def _stale_event_type(reason: str | None, body: str) -> str | None:
@@ -166,6 +238,7 @@ class DeadLetterQueue:
         hold_seconds: int = HOLD_SECONDS,
         wait_seconds: int = 1,
         clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.sqs = sqs
         self.dlq_url = dlq_url
@@ -173,6 +246,7 @@ class DeadLetterQueue:
         self.hold_seconds = hold_seconds
         self.wait_seconds = wait_seconds
         self.clock = clock
+        self.sleep = sleep
 
     # --- reading ---------------------------------------------------------------------------------
 
@@ -224,38 +298,65 @@ class DeadLetterQueue:
 
     # --- moving back -----------------------------------------------------------------------------
 
-    def redrive(self, *, source: str | None = None, reason: str | None = None) -> RedriveResult:
-        """Move matching messages back to the queue: send first, delete from the DLQ only after the send succeeded."""
+    def redrive(
+        self,
+        *,
+        source: str | None = None,
+        reason: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        ids: frozenset[str] | None = None,
+        skip_stale: bool = False,
+        rate: float | None = None,
+    ) -> RedriveResult:
+        """Move matching messages back to the queue: send first, delete from the DLQ only after the send succeeded.
+
+        ``rate``: at most that many sends per second. ``skip_stale``: leave webhooks past Ours's window.
+        """
         if not self.queue_url:
             raise ValueError("no queue URL to move messages back to")
         result = RedriveResult()
         held: list[DeadLetter] = []
+        last_send: float | None = None
         try:
             for batch in self._batches():
                 for message in batch:
                     letter = DeadLetter.from_message(message)
-                    if not letter.matches(source=source, reason=reason):
+                    if not letter.matches(source=source, reason=reason, since=since, until=until, ids=ids):
                         result.unmatched += 1
                         held.append(letter)
                         continue
-                    self._move(letter, result, held)
+                    age = letter.webhook_age(self.clock())
+                    if age is not None and age > OURS_WINDOW:
+                        result.stale.append(letter)
+                        if skip_stale:
+                            held.append(letter)
+                            continue
+                    if rate:
+                        if last_send is not None:
+                            self.sleep(max(0.0, last_send + 1.0 / rate - time.monotonic()))
+                        last_send = time.monotonic()
+                    if self._move(letter, result, held) and age is not None:
+                        result.past_realtime += age > REALTIME_WINDOW
+                        result.past_meta += age > OURS_WINDOW
         finally:
             self._release(held)
         return result
 
-    def _move(self, letter: DeadLetter, result: RedriveResult, held: list[DeadLetter]) -> None:
+    def _move(self, letter: DeadLetter, result: RedriveResult, held: list[DeadLetter]) -> bool:
         try:
             self.sqs.send_message(
                 QueueUrl=str(self.queue_url),
                 MessageBody=letter.body,
-                MessageAttributes=letter.redrive_attributes(),
+                MessageAttributes=letter.redrive_attributes(self.clock()),
             )
         except Exception as exc:  # not on the queue: it must stay in the DLQ
             result.failed.append((letter, type(exc).__name__))
             held.append(letter)
-            return
+            return False
         result.moved.append(letter)
         try:
             self.sqs.delete_message(QueueUrl=self.dlq_url, ReceiptHandle=letter.receipt_handle)
         except Exception:
             result.not_deleted.append(letter)
+        return True

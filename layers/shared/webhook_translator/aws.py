@@ -2,7 +2,16 @@
 
 boto3's defaults (60 s connect and read, several retries) can outlast the
 functions' 10 s and 30 s timeouts; these clients fail fast instead, so that the
-typed error paths (503 to the provider, retry on the queue) run. boto3 is
+typed error paths (503 to the provider, retry on the queue) run.
+
+The sizing: an SQS or Secrets Manager call normally answers in tens of milliseconds.
+Each client waits at most :data:`CONNECT_TIMEOUT` to connect and :data:`READ_TIMEOUT` for
+an answer, and tries :data:`MAX_ATTEMPTS` times in all (botocore's standard mode waits
+at most 50 ms between them for a non-throttling error): a hanging service costs at most
+about 3 s (connect) or 3 s (read) per call. The receiver makes at most two such calls in
+a row (the secret, when its cache has expired, then the queue): about 6 s in the worst
+case, inside its 10 s timeout, so the provider gets the designed 503 and not a gateway error
+(``tests/integration/test_receiver_hangs.py`` measures it against a hanging endpoint). boto3 is
 imported here, lazily: the package imports without it (the CLI, the tests).
 The clients are created in the Lambda's init phase, which runs at full CPU
 whatever the memory size: each handler module calls :func:`at_init` with its
@@ -13,7 +22,7 @@ boto3 honours ``AWS_ENDPOINT_URL``, so the same clients talk to moto's server lo
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
@@ -21,10 +30,23 @@ if TYPE_CHECKING:
     from mypy_boto3_ssm import SSMClient
 
 
+#: seconds to open a connection to SQS / Secrets Manager
+CONNECT_TIMEOUT: Final = 1.0
+#: seconds to wait for an answer
+READ_TIMEOUT: Final = 1.5
+#: tries per call, the first one included
+MAX_ATTEMPTS: Final = 2
+
+
 def _config() -> Any:
     from botocore.config import Config
 
-    return Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 3, "mode": "standard"})
+    return Config(
+        connect_timeout=CONNECT_TIMEOUT,
+        read_timeout=READ_TIMEOUT,
+        # total_max_attempts counts the first try; botocore's max_attempts would not
+        retries={"total_max_attempts": MAX_ATTEMPTS, "mode": "standard"},
+    )
 
 
 def sqs_client() -> SQSClient:

@@ -10,17 +10,20 @@ variable                   meaning                                              
 ``DLQ_URL``                the dead-letter queue (forwarder sends permanent ones)    required*
 ``SECRET_ID``              name or ARN of the secret document                        required
 ``OURS_API_URL``           Ours ingest base URL                                      Ours prod
-``MAX_BODY_BYTES``         largest webhook body accepted (413 above)                 184320
+``MAX_BODY_BYTES``         largest webhook body accepted (413 above)                 1040384
 ``SECRET_MAX_AGE``         seconds the secret document is cached                     300
-``MAX_RECEIVE_COUNT``      the queue's redrive ``maxReceiveCount``                   10
+``MAX_RECEIVE_COUNT``      the queue's ``maxReceiveCount``: poison-message backstop  200
+``OUTAGE_BUDGET_SECONDS``  how long a retryable failure is retried (from 1st queue)  86400
+``AUTH_GRACE_SECONDS``     how long a token Ours refuses (after a re-read) is retried 900
 ``QUEUE_RETENTION_SECONDS`` the queue's retention: no retry is planned past it       345600
-``RETRY_MAX_DELAY``        cap of the retry backoff, seconds                         60
+``RETRY_MAX_DELAY``        cap of the retry backoff, seconds                         600
 ``STALE_EVENT_POLICY``     ``dlq`` or ``send_without_time`` for events > 7 days old  ``dlq``
 ``OURS_CONNECT_TIMEOUT``   seconds                                                   3.05
 ``OURS_READ_TIMEOUT``      seconds                                                   5
 ``PROVIDER_CONNECT_TIMEOUT`` the fetch step's provider API calls, seconds           3.05
 ``PROVIDER_READ_TIMEOUT``  (idem)                                                    5
 ``FORWARD_CONCURRENCY``    parallel Ours calls per batch                             10
+``OURS_BATCH_ROWS``        most events in one ``/batch`` call (a 413 splits further)   100
 ``TRANSLATOR_CONFIG``      the translator configuration document, inline JSON        ``{}``
 ``TRANSLATOR_CONFIG_FILE`` … or a path to it (deployed with the functions)           unset
 ``TRANSLATOR_CONFIG_PARAMETER`` … or the SSM parameter holding it (read at init)     unset
@@ -28,6 +31,12 @@ variable                   meaning                                              
 
 (*) each function needs the queue URLs it uses. At most one of the three ``TRANSLATOR_CONFIG*``
 variables may be set; :mod:`webhook_translator.translator_config` reads and validates the document.
+
+Delivery (the forwarder): a retryable failure is retried until ``OUTAGE_BUDGET_SECONDS`` have
+passed since the webhook was first queued (or last re-driven), with a backoff growing to
+``RETRY_MAX_DELAY``; ``MAX_RECEIVE_COUNT`` only stops a poison message and must leave room for the
+whole budget at the cap (``MAX_RECEIVE_COUNT x RETRY_MAX_DELAY >= OUTAGE_BUDGET_SECONDS``, checked
+when the forwarder starts). The budget must end before the queue's retention does.
 
 Logging, metrics and tracing (:class:`Telemetry`, read apart from :class:`Settings` so that a
 misconfigured function still logs why): ``POWERTOOLS_SERVICE_NAME`` (``webhook-translator``),
@@ -64,9 +73,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 DEFAULT_OURS_API_URL = "https://api.oursprivacy.com/api/v1"
-#: SQS takes 262,144 bytes per message. A body is queued as JSON-escaped text, or as base64
-#: (4/3) when escaping would make it larger: 180 KiB of any body always fits with the envelope.
-DEFAULT_MAX_BODY_BYTES = 184_320
+#: SQS takes 1 MiB (1,048,576 bytes) per message, body and attributes together; 8 KiB is kept for
+#: the envelope's fields and the message attributes. A body is queued as JSON-escaped text, or
+#: compressed (gzip + base64) when that would not fit: a body that fits neither is refused with 413.
+DEFAULT_MAX_BODY_BYTES = 1_040_384
 
 
 class SourceConfig(BaseModel):
@@ -130,9 +140,11 @@ class Settings(BaseModel):
     ours_api_url: str = Field(default=DEFAULT_OURS_API_URL, alias="OURS_API_URL")
     max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, alias="MAX_BODY_BYTES", gt=0, le=DEFAULT_MAX_BODY_BYTES)
     secret_max_age: int = Field(default=300, alias="SECRET_MAX_AGE", ge=0)
-    max_receive_count: int = Field(default=10, alias="MAX_RECEIVE_COUNT", ge=1)
+    max_receive_count: int = Field(default=200, alias="MAX_RECEIVE_COUNT", ge=1, le=1000)
+    outage_budget_seconds: int = Field(default=86_400, alias="OUTAGE_BUDGET_SECONDS", ge=60, le=1_209_600)
+    auth_grace_seconds: int = Field(default=900, alias="AUTH_GRACE_SECONDS", ge=0, le=86_400)
     queue_retention_seconds: int = Field(default=345_600, alias="QUEUE_RETENTION_SECONDS", ge=60, le=1_209_600)
-    retry_max_delay: int = Field(default=60, alias="RETRY_MAX_DELAY", ge=1, le=43_200)
+    retry_max_delay: int = Field(default=600, alias="RETRY_MAX_DELAY", ge=1, le=43_200)
     stale_event_policy: Literal["dlq", "send_without_time"] = Field(default="dlq", alias="STALE_EVENT_POLICY")
     ours_connect_timeout: float = Field(default=3.05, alias="OURS_CONNECT_TIMEOUT", gt=0)
     #: short enough that a 401 → re-read → resend fits the forwarder's 30 s; a timeout is retried (same distinctId)
@@ -141,6 +153,7 @@ class Settings(BaseModel):
     provider_connect_timeout: float = Field(default=3.05, alias="PROVIDER_CONNECT_TIMEOUT", gt=0)
     provider_read_timeout: float = Field(default=5.0, alias="PROVIDER_READ_TIMEOUT", gt=0)
     forward_concurrency: int = Field(default=10, alias="FORWARD_CONCURRENCY", ge=1, le=64)
+    ours_batch_rows: int = Field(default=100, alias="OURS_BATCH_ROWS", ge=1, le=1000)
     translator_config: TranslatorConfig = Field(default_factory=TranslatorConfig, alias="TRANSLATOR_CONFIG")
     #: the sources the receiver answers for (comma-separated); unset: every registered source. Any other
     #: source answers 404 unknown_source before the secret is read (a scanner's probe is no 503)

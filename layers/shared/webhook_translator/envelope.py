@@ -18,10 +18,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from webhook_translator.errors import InvalidEnvelope, PayloadTooLarge
 
 ENVELOPE_VERSION: Final = 1
-#: SQS's limit for one message (body and attributes together).
-SQS_MAX_MESSAGE_BYTES: Final = 262_144
-#: room kept for the message attributes the receiver and forwarder add
-ATTRIBUTE_ALLOWANCE: Final = 2_048
+#: SQS's limit for one message (body and attributes together): 1 MiB since January 2026.
+SQS_MAX_MESSAGE_BYTES: Final = 1_048_576
+#: room kept for the message attributes the receiver, the forwarder and a redrive add
+ATTRIBUTE_ALLOWANCE: Final = 6_144
+#: the most bytes a compressed body may expand to (a queued body is never larger than this)
+MAX_RAW_BYTES: Final = 2 * SQS_MAX_MESSAGE_BYTES
 
 
 class Envelope(BaseModel):
@@ -37,7 +39,8 @@ class Envelope(BaseModel):
     #: query parameters the mapper needs (never a URL token)
     query: dict[str, str] = Field(default_factory=dict)
     body: str
-    body_encoding: Literal["text", "base64"] = "text"
+    #: ``gzip+base64`` only when neither of the others fits in one SQS message
+    body_encoding: Literal["text", "base64", "gzip+base64"] = "text"
 
     @field_validator("received_at")
     @classmethod
@@ -75,6 +78,19 @@ class Envelope(BaseModel):
     def raw_body(self) -> bytes:
         if self.body_encoding == "base64":
             return base64.b64decode(self.body)
+        if self.body_encoding == "gzip+base64":
+            import zlib
+
+            from webhook_translator.errors import MappingError
+
+            try:
+                inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                raw = inflater.decompress(base64.b64decode(self.body), MAX_RAW_BYTES)
+            except (zlib.error, binascii.Error, ValueError):
+                raise MappingError("the compressed body is corrupt", reason="invalid_envelope") from None
+            if inflater.unconsumed_tail or not inflater.eof:
+                raise MappingError("the compressed body is larger than allowed", reason="invalid_envelope")
+            return raw
         return self.body.encode("utf-8")
 
     @property
@@ -98,20 +114,26 @@ class Envelope(BaseModel):
 
         ASCII because SQS refuses (or replaces) some code points such as U+FFFF, and the
         body must arrive exactly as sent. A body that JSON escaping would inflate beyond
-        base64's 4/3 is queued as base64 instead.
+        base64's 4/3 is queued as base64 instead; one that fits neither way (a large JSON
+        body: its quotes are escaped) is queued compressed (gzip, then base64), and the
+        forwarder gets back the very same bytes.
         """
-        text = json.dumps(self.model_dump(mode="json"), ensure_ascii=True, separators=(",", ":"))
+        text = self._dump()
         limit = SQS_MAX_MESSAGE_BYTES - ATTRIBUTE_ALLOWANCE
         if len(text) > limit and self.body_encoding == "text":
             encoded = base64.b64encode(self.raw_body).decode("ascii")
-            text = json.dumps(
-                self.model_copy(update={"body": encoded, "body_encoding": "base64"}).model_dump(mode="json"),
-                ensure_ascii=True,
-                separators=(",", ":"),
-            )
+            text = self.model_copy(update={"body": encoded, "body_encoding": "base64"})._dump()
+        if len(text) > limit and self.body_encoding != "gzip+base64":
+            import gzip  # only for the rare large body: not at the receiver's cold start
+
+            packed = base64.b64encode(gzip.compress(self.raw_body, compresslevel=6, mtime=0)).decode("ascii")
+            text = self.model_copy(update={"body": packed, "body_encoding": "gzip+base64"})._dump()
         if len(text) > limit:
-            raise PayloadTooLarge("webhook too large to queue")
+            raise PayloadTooLarge(f"webhook too large to queue (over {limit} bytes even compressed)")
         return text
+
+    def _dump(self) -> str:
+        return json.dumps(self.model_dump(mode="json"), ensure_ascii=True, separators=(",", ":"))
 
     @classmethod
     def from_message(cls, text: str) -> Envelope:

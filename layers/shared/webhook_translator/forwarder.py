@@ -1,19 +1,21 @@
 """The forwarder: SQS batch → map each raw webhook → deliver to Ours → partial batch response.
 
-For every record, one outcome, decided in :meth:`Forwarder.process` only:
+For every record, one outcome, decided in :meth:`Forwarder.handle` only:
 
 * **delivered** / **skipped** (an event type that is not mapped or dropped by
   configuration): success, SQS deletes it;
 * **permanent** (``MappingError`` — ``no_identity``, ``invalid_payload``,
   ``stale_event``, ``invalid_envelope``, ``unknown_source``, ``mapper_error`` —
-  or Ours refusing the payload or the token): sent to the DLQ *at once*, original
-  body intact, with message attributes naming the reason; then success;
-* **retryable** (429, 5xx, timeouts): left on the queue with a visibility
-  timeout that grows with the receive count (``Retry-After`` honoured), reported
-  in ``batchItemFailures``; on the last allowed receive it goes to the DLQ
-  itself, so that its reason is recorded.
+  or Ours refusing the payload, or the token once the auth grace period is over):
+  sent to the DLQ *at once*, original body intact, with message attributes naming
+  the reason and the history of earlier rounds; then success;
+* **retryable** (429, 5xx, timeouts, the circuit open, the secret unreadable, the token refused
+  within the grace period): left on the queue for a backoff growing with the attempts
+  (``Retry-After`` honoured), in ``batchItemFailures`` — until the outage budget
+  (:mod:`webhook_translator.budget`) is spent; then to the DLQ, with its reason.
 
-Records of a batch are processed concurrently over the client's pooled session.
+The records of a batch are mapped concurrently; their events go to Ours together in as few ``/batch``
+calls as possible (:mod:`~webhook_translator.delivery`), past a circuit breaker (:mod:`~webhook_translator.breaker`).
 """
 
 from __future__ import annotations
@@ -21,15 +23,25 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from webhook_translator import log_events, observability, translator_config
+from webhook_translator import log_events, translator_config
 from webhook_translator.aws import sqs_client
+from webhook_translator.breaker import AuthGrace, CircuitBreaker
+from webhook_translator.budget import Attempt, RetryPolicy, check_budget
 from webhook_translator.config import Settings, settings
-from webhook_translator.dlq_attributes import ATTRIBUTE_LIMIT, UNKNOWN, FailureAttributes, QueuedAttributes, printable
+from webhook_translator.delivery import OUTAGE_REASONS, Delivery, Pending
+from webhook_translator.dlq_attributes import (
+    ATTRIBUTE_LIMIT,
+    UNKNOWN,
+    FailureAttributes,
+    History,
+    QueuedAttributes,
+    printable,
+)
 from webhook_translator.envelope import Envelope
 from webhook_translator.errors import (
     ConfigurationError,
@@ -39,8 +51,9 @@ from webhook_translator.errors import (
     TranslatorError,
     UnknownSource,
 )
-from webhook_translator.observability import logger, metrics
+from webhook_translator.observability import logger
 from webhook_translator.ours.client import OursClient, default_session
+from webhook_translator.outcome import Outcome, report
 from webhook_translator.redact import redact
 from webhook_translator.secrets import store_from_settings
 from webhook_translator.sources.base import Source
@@ -53,29 +66,28 @@ if TYPE_CHECKING:
 
     from webhook_translator.fetch.client import ProviderApi
 
-MAX_VISIBILITY = 43_200
-#: a retry is not scheduled this close to the queue's retention: the message is dead-lettered instead
-RETENTION_MARGIN = 600
-#: time kept back at the end of an invocation (the DLQ send, the response)
+#: time kept back at the end of an invocation (the DLQ sends, the response)
 TIME_MARGIN_MS = 2_000
 
 
-@dataclass(frozen=True)
-class Outcome:
-    status: Literal["delivered", "skipped", "dead_lettered", "retry"]
-    source: str = "-"
-    webhook_id: str = "-"
+@dataclass
+class Job:
+    """One record on its way: what is known of it so far."""
+
+    record: SQSRecord
+    source: str
+    webhook_id: str
+    history: History
+    receive_count: int
+    started_at: float
+    sent_at: float | None = None  # SQS's SentTimestamp of this copy: the retention counts from it
     event_type: str = "-"
-    reason: str | None = None
-    events: int = 0
-    delay: float = 0.0
-    #: Ours's HTTP status behind a retry or a dead letter, when Ours answered
-    ours_status: int | None = None
+    pending: Pending = field(default_factory=lambda: Pending(0, UNKNOWN, ()))
 
     @property
-    def failed(self) -> bool:
-        """Whether SQS must keep the record (it is reported in batchItemFailures)."""
-        return self.status == "retry"
+    def attempts(self) -> int:
+        """Attempts of every round, this one included."""
+        return self.history.attempts + self.receive_count
 
 
 class Forwarder:
@@ -87,18 +99,25 @@ class Forwarder:
         sqs: SQSClient | None = None,
         registry: Mapping[str, Source] = REGISTRY,
         clock: Callable[[], float] = time.time,
+        breaker: CircuitBreaker | None = None,
         fetcher: ProviderApi | None = None,
     ) -> None:
         if not config.dlq_url:
             raise RuntimeError("DLQ_URL is not set")
         check_config(config.translator_config, registry)
+        check_budget(config)
         self._config = config
         self._client = client
         self.sqs = sqs if sqs is not None else sqs_client()
         self._registry = registry
         self._clock = clock
         self._fetcher = fetcher  # the fetch step's provider API (sources that send an id, not the data)
-        self._remaining_ms: Callable[[], int] | None = None
+        self.breaker = breaker or CircuitBreaker(max_period=config.retry_max_delay, clock=clock)
+        self.auth = AuthGrace(config.auth_grace_seconds, clock=clock)
+        self._policy = RetryPolicy(config)
+        self._delivery = Delivery(
+            client, self.breaker, max_rows=config.ours_batch_rows, concurrency=config.forward_concurrency
+        )
 
     # --- the batch ------------------------------------------------------------------------------
 
@@ -107,22 +126,24 @@ class Forwarder:
     ) -> dict[str, list[dict[str, str]]]:
         """Process one SQS batch; ``remaining_ms`` is the Lambda context's clock of the time left.
 
-        No Ours call starts without the time to finish it: a record that would have
-        to is left on the queue for a quick retry, rather than letting the invocation
-        time out (which would hand the whole batch back, dead-lettered records too).
+        No Ours call starts without the time to finish it (its records are retried soon): a timed-out
+        invocation would hand the whole batch back, dead-lettered records too.
         """
-        self._remaining_ms = remaining_ms
         records = [SQSRecord(raw) for raw in event.get("Records") or []]
         if not records:
             return {"batchItemFailures": []}
         workers = min(self._config.forward_concurrency, len(records))
         if workers == 1:
-            outcomes = [self.process(record) for record in records]
+            prepared = [self._prepare(record) for record in records]
         else:
             with ThreadPoolExecutor(max_workers=workers) as pool:
-                outcomes = list(pool.map(self.process, records))
+                prepared = list(pool.map(self._prepare, records))
+        jobs = [job for job in prepared if isinstance(job, Job)]
+        self._deliver(jobs, remaining_ms)
+        outcomes = [self._settle(job) if isinstance(job, Job) else job for job in prepared]
         for record, outcome in zip(records, outcomes, strict=True):  # one line per record, in batch order
-            _report(outcome, int(record.attributes.approximate_receive_count or 1))
+            attempt = int((record.raw_event.get("attributes") or {}).get("ApproximateReceiveCount") or 1)
+            report(outcome, attempt, self._registry)
         failures = [
             {"itemIdentifier": record.message_id}
             for record, outcome in zip(records, outcomes, strict=True)
@@ -130,80 +151,111 @@ class Forwarder:
         ]
         return {"batchItemFailures": failures}
 
+    def _deliver(self, jobs: list[Job], remaining_ms: Callable[[], int] | None) -> None:
+        needed_ms = sum(self._client.timeout) * 1000 + TIME_MARGIN_MS
+
+        def time_left() -> bool:
+            return remaining_ms is None or remaining_ms() >= needed_ms
+
+        pending = [job.pending for job in jobs]
+        try:
+            self._delivery.deliver(pending, time_left)
+        except Exception as exc:  # a bug: every record is retried, never the whole batch failed
+            logger.error(log_events.FORWARDER_FAILED, extra={"error": type(exc).__name__})
+            for item in pending:
+                item.error = RetryableDeliveryError(
+                    f"internal error ({type(exc).__name__})", delay=1.0, reason="internal_error"
+                )
+        refused = sum(1 for item in pending if item.error is not None and item.error.reason == "circuit_open")
+        if refused:
+            logger.warning(
+                log_events.CIRCUIT_OPEN, extra={"records": refused, "retry_in": round(self.breaker.retry_in(), 1)}
+            )
+
     # --- one record -----------------------------------------------------------------------------
 
-    def process(self, record: SQSRecord) -> Outcome:
-        attempts = int(record.attributes.approximate_receive_count or 1)
+    def _prepare(self, record: SQSRecord) -> Outcome | Job:
+        """Map one record: its final outcome now (skipped, dead-lettered…), or a job with events to send."""
         queued = QueuedAttributes.from_sqs(record.raw_event.get("messageAttributes") or {})
-        source_name, webhook_id = queued.source or UNKNOWN, queued.webhook_id or UNKNOWN
-        event_type = "-"
+        attrs = record.raw_event.get("attributes") or {}
+        sent_ms = int(attrs.get("SentTimestamp") or 0)
+        job = Job(
+            record,
+            source=queued.source or UNKNOWN,
+            webhook_id=queued.webhook_id or UNKNOWN,
+            history=queued.history,
+            receive_count=int(attrs.get("ApproximateReceiveCount") or 1),
+            started_at=sent_ms / 1000 if sent_ms else self._clock(),
+            sent_at=sent_ms / 1000 if sent_ms else None,
+        )
         try:
             envelope = Envelope.from_message(record.body)
-            source_name, webhook_id = envelope.source, envelope.webhook_id
+            job.source, job.webhook_id = envelope.source, envelope.webhook_id
+            job.started_at = (job.history.redriven_at or envelope.received_at).timestamp()
             source, result = translate(
                 envelope,
                 self._config.translator_config,
                 registry=self._registry,
                 now_ms=int(self._clock() * 1000),
                 stale_policy=self._config.stale_event_policy,
-                fetch=self._fetcher.bind(attempts) if self._fetcher is not None else None,
+                fetch=self._fetcher.bind(job.attempts) if self._fetcher is not None else None,
             )
-            event_type = result.event_type
+            job.event_type = result.event_type
             if result.skipped is not None:
-                return Outcome("skipped", source_name, webhook_id, event_type, reason=result.skipped)
-            for track in result.events:
-                self._check_time_left()
-                self._client.track(track, source=source.name, attempt=attempts)
-            if (failure := result.failure()) is not None:  # items that failed on their own, the others delivered
-                raise failure
-            return Outcome("delivered", source_name, webhook_id, event_type, events=len(result.events))
-        except RetryableDeliveryError as exc:
-            return self._retry(record, source_name, webhook_id, event_type, exc, attempts)
+                return Outcome("skipped", job.source, job.webhook_id, job.event_type, reason=result.skipped)
+            job.pending = Pending(0, source.name, result.events, attempt=job.attempts)
+            if (failure := result.failure()) is not None:  # items that failed on their own: the others are sent
+                job.pending.failures.append(failure)
+            return job
         except (MappingError, PermanentDeliveryError, UnknownSource) as exc:
-            return self._dead_letter(record, source_name, webhook_id, event_type, exc, attempts)
-        except ConfigurationError as exc:  # the secret could not be read: transient until the retries run out
-            delay = self._client.retry_delay(attempts, None)
-            retry = RetryableDeliveryError(exc.message, delay=delay, reason="configuration")
-            return self._retry(record, source_name, webhook_id, event_type, retry, attempts)
+            return self._dead_letter(job, exc)
+        except ConfigurationError as exc:  # the secret could not be read: transient until the budget is spent
+            return self._retry(job, RetryableDeliveryError(exc.message, delay=0.0, reason="configuration"))
         except Exception as exc:  # a bug outside the mapper: never fail the whole batch, never log the message text
             logger.error(
-                log_events.FORWARDER_FAILED, extra={"source": printable(source_name), "error": type(exc).__name__}
+                log_events.FORWARDER_FAILED, extra={"source": printable(job.source), "error": type(exc).__name__}
             )
-            delay = self._client.retry_delay(attempts, None)
-            retry = RetryableDeliveryError(
-                f"internal error ({type(exc).__name__})", delay=delay, reason="internal_error"
-            )
-            return self._retry(record, source_name, webhook_id, event_type, retry, attempts)
+            retry = RetryableDeliveryError(f"internal error ({type(exc).__name__})", delay=0.0, reason="internal_error")
+            return self._retry(job, retry)
 
-    def _check_time_left(self) -> None:
-        if self._remaining_ms is None:
-            return
-        needed_ms = sum(self._client.timeout) * 1000 + TIME_MARGIN_MS
-        if self._remaining_ms() < needed_ms:
-            raise RetryableDeliveryError(
-                "not enough time left in this invocation", delay=self._client.retry_delay(1, None), reason="time_budget"
-            )
+    def _settle(self, job: Job) -> Outcome:
+        """The outcome of a job whose events were sent."""
+        error = job.pending.error
+        if error is None:
+            self.auth.delivered(job.pending.source)
+            return Outcome("delivered", job.source, job.webhook_id, job.event_type, events=len(job.pending.events))
+        if isinstance(error, PermanentDeliveryError) and error.reason == "auth":
+            left = self.auth.refused(job.pending.source)
+            if left is None:
+                return self._dead_letter(job, error, note="auth grace period over")
+            logger.error(log_events.AUTH_GRACE, extra={"source": printable(job.source), "grace_left": int(left)})
+            retry = RetryableDeliveryError(error.message, delay=0.0, reason="auth", status=error.status)
+            return self._retry(job, retry, ends_at=self._clock() + left)
+        if isinstance(error, RetryableDeliveryError):
+            return self._retry(job, error)
+        if isinstance(error, ConfigurationError):
+            return self._retry(job, RetryableDeliveryError(error.message, delay=0.0, reason="configuration"))
+        return self._dead_letter(job, error)
 
-    def _retry(
-        self,
-        record: SQSRecord,
-        source: str,
-        webhook_id: str,
-        event_type: str,
-        exc: RetryableDeliveryError,
-        attempts: int,
-    ) -> Outcome:
-        """Leave the record on the queue for ``exc.delay`` — or dead-letter it now, on the last allowed
-        receive or when the queue would expire it (retention) before the next try."""
-        delay = min(exc.delay, MAX_VISIBILITY)
-        sent_ms = int(record.attributes.sent_timestamp or 0)
-        expires_in = sent_ms / 1000 + self._config.queue_retention_seconds - self._clock() if sent_ms else None
-        if attempts >= self._config.max_receive_count or (
-            expires_in is not None and delay + RETENTION_MARGIN >= expires_in
-        ):
-            return self._dead_letter(record, source, webhook_id, event_type, exc, attempts)
-        self._retry_later(record, delay)
-        return Outcome("retry", source, webhook_id, event_type, reason=exc.reason, delay=delay, ours_status=exc.status)
+    def _retry(self, job: Job, exc: RetryableDeliveryError, *, ends_at: float | None = None) -> Outcome:
+        """Leave the record on the queue for the next try, or dead-letter it now (see :mod:`.budget`)."""
+        delay = exc.delay  # Ours's Retry-After, or the client's backoff for the attempt
+        if exc.reason not in OUTAGE_REASONS:  # not Ours's answer: the record's own backoff
+            delay = max(delay, self._client.retry_delay(job.attempts, None))
+        attempt = Attempt(job.receive_count, job.started_at, job.sent_at)
+        decision = self._policy.decide(attempt, delay, now=self._clock(), ends_at=ends_at)
+        if isinstance(decision, str):
+            return self._dead_letter(job, exc, note=decision)
+        self._retry_later(job.record, decision)
+        return Outcome(
+            "retry",
+            job.source,
+            job.webhook_id,
+            job.event_type,
+            reason=exc.reason,
+            delay=decision,
+            ours_status=exc.status,
+        )
 
     def _retry_later(self, record: SQSRecord, delay: float) -> None:
         if not self._config.queue_url:
@@ -212,75 +264,46 @@ class Forwarder:
             self.sqs.change_message_visibility(
                 QueueUrl=self._config.queue_url,
                 ReceiptHandle=record.receipt_handle,
-                VisibilityTimeout=max(0, int(delay)),
+                VisibilityTimeout=max(1, int(delay)),
             )
         except Exception as exc:  # the queue's own visibility timeout applies instead
             logger.warning(log_events.RETRY_DELAY_NOT_SET, extra={"error": type(exc).__name__})
 
-    def _dead_letter(
-        self,
-        record: SQSRecord,
-        source: str,
-        webhook_id: str,
-        event_type: str,
-        exc: TranslatorError,
-        attempts: int,
-    ) -> Outcome:
+    def _dead_letter(self, job: Job, exc: TranslatorError, *, note: str | None = None) -> Outcome:
         reason = exc.reason
         attributes = FailureAttributes(
-            source=source,
-            webhook_id=webhook_id,
-            event_type=event_type,
+            source=job.source,
+            webhook_id=job.webhook_id,
+            event_type=job.event_type,
             reason=reason,
-            detail=redact(exc.message, ATTRIBUTE_LIMIT),
-            attempts=attempts,
+            detail=redact(f"{exc.message} ({note})" if note else exc.message, ATTRIBUTE_LIMIT),
+            attempts=job.attempts,
             ours_status=getattr(exc, "status", None),
-            failed_at=datetime.now(UTC),
+            failed_at=datetime.fromtimestamp(self._clock(), UTC),
+            history=job.history,
         )
         try:
             self.sqs.send_message(
-                QueueUrl=str(self._config.dlq_url), MessageBody=record.body, MessageAttributes=attributes.to_sqs()
+                QueueUrl=str(self._config.dlq_url), MessageBody=job.record.body, MessageAttributes=attributes.to_sqs()
             )
         except Exception as err:  # the DLQ is unreachable: keep the message on the queue instead
             logger.error(
                 log_events.DEAD_LETTER_FAILED,
-                extra={"source": printable(source), "webhook_id": printable(webhook_id), "error": type(err).__name__},
+                extra={
+                    "source": printable(job.source),
+                    "webhook_id": printable(job.webhook_id),
+                    "error": type(err).__name__,
+                },
             )
-            return Outcome("retry", source, webhook_id, event_type, reason=reason)
+            return Outcome("retry", job.source, job.webhook_id, job.event_type, reason=reason)
         return Outcome(
-            "dead_lettered", source, webhook_id, event_type, reason=reason, ours_status=attributes.ours_status
+            "dead_lettered",
+            job.source,
+            job.webhook_id,
+            job.event_type,
+            reason=reason,
+            ours_status=attributes.ours_status,
         )
-
-
-def _report(outcome: Outcome, attempt: int) -> None:
-    """One log line and the metrics for one record's outcome (``attempt``: the record's receive count)."""
-    extra: dict[str, Any] = {
-        "source": printable(outcome.source),
-        "webhook_id": printable(outcome.webhook_id),
-        "event_type": printable(outcome.event_type),
-        "outcome": outcome.status,
-        "attempt": attempt,
-    }
-    if outcome.reason:
-        extra["reason"] = outcome.reason
-    if outcome.ours_status is not None:
-        extra["ours_status"] = outcome.ours_status
-    name = log_events.OUTCOMES[outcome.status]
-    if outcome.status == "dead_lettered":
-        logger.warning(name, extra=extra)
-    elif outcome.status == "retry":
-        logger.info(name, extra={**extra, "delay": round(outcome.delay, 1)})
-    elif outcome.status == "delivered":
-        logger.info(name, extra={**extra, "events": outcome.events})
-    else:
-        logger.info(name, extra=extra)
-    source = outcome.source if outcome.source in REGISTRY else "-"  # a bounded dimension
-    if outcome.status in ("dead_lettered", "retry"):
-        metrics.add(observability.OUTCOME_METRICS[outcome.status], Source=source, Reason=outcome.reason or "-")
-    else:
-        metrics.add(observability.OUTCOME_METRICS[outcome.status], Source=source)
-    if outcome.events:
-        metrics.add(observability.EVENTS_DELIVERED, outcome.events, Source=source)
 
 
 @lru_cache(maxsize=1)

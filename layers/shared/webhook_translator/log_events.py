@@ -31,6 +31,8 @@ OUTCOMES: Final = {
 FORWARDER_FAILED: Final = "unexpected error"
 RETRY_DELAY_NOT_SET: Final = "could not set the retry delay"
 DEAD_LETTER_FAILED: Final = "could not dead-letter; leaving the message on the queue"
+CIRCUIT_OPEN: Final = "Ours failing: records returned to the queue without a call"
+AUTH_GRACE: Final = "Ours refuses the token: retrying within the grace period"
 
 # --- the Ours client
 OURS_ANSWERED: Final = "Ours answered"

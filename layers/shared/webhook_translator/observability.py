@@ -57,6 +57,8 @@ EVENTS_DELIVERED: Final = "EventsDelivered"
 #: the Ours client, per call: milliseconds [Source], and the answer [Source, Status] (a status, ``timeout``…)
 OURS_LATENCY: Final = "OursLatency"
 OURS_RESPONSES: Final = "OursResponses"
+#: the forwarder: a record whose token Ours refused, during the auth grace period too [Source] (its alarm)
+OURS_AUTH_REFUSED: Final = "OursAuthRefused"
 #: every metric name the functions emit
 METRIC_NAMES: Final = (
     RECEIVED,
@@ -70,6 +72,7 @@ METRIC_NAMES: Final = (
     EVENTS_DELIVERED,
     OURS_LATENCY,
     OURS_RESPONSES,
+    OURS_AUTH_REFUSED,
 )
 #: the forwarder's metric of each outcome (retries and dead letters also by ``Reason``)
 OUTCOME_METRICS: Final = {"delivered": DELIVERED, "skipped": SKIPPED, "retry": RETRIED, "dead_lettered": DEAD_LETTERED}

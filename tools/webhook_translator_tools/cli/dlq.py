@@ -12,10 +12,11 @@ import json
 import os
 import re
 import time
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from webhook_translator_tools.cli.common import CliError
-from webhook_translator_tools.dlq import DeadLetter, DeadLetterQueue
+from webhook_translator_tools.dlq import DeadLetter, DeadLetterQueue, RedriveResult
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -23,6 +24,31 @@ if TYPE_CHECKING:
 __all__ = ["register"]
 
 _REGION_IN_URL = re.compile(r"^https://sqs[.-]([a-z0-9-]+)\.amazonaws\.com", re.IGNORECASE)
+_AGO = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")
+_RATE = re.compile(r"^(\d+(?:\.\d+)?)(?:/s)?$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def when(text: str) -> datetime:
+    """``--since``/``--until``: ISO 8601 (UTC unless it says so), or a span ago (``30m``, ``2h``, ``3d``)."""
+    value = text.strip()
+    if match := _AGO.match(value):
+        return datetime.now(UTC) - timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{value[:40]!r} is not a time: give ISO 8601 (2026-12-01T10:00) or a span ago (30m, 2h, 3d)"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def rate(text: str) -> float:
+    """``--rate N/s``: messages per second, more than 0."""
+    match = _RATE.match(text.strip())
+    if not match or float(match.group(1)) <= 0:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a rate: give messages per second, e.g. 10/s")
+    return float(match.group(1))
 
 
 def _url(given: str | None, env: str, flag: str) -> str:
@@ -105,10 +131,11 @@ def _table(rows: list[list[str]]) -> str:
 
 
 def _listing(letters: list[DeadLetter], now: float) -> str:
-    rows = [["SOURCE", "WEBHOOK ID", "EVENT TYPE", "REASON", "ATTEMPTS", "AGE"]]
+    rows = [["SOURCE", "WEBHOOK ID", "EVENT TYPE", "REASON", "ATTEMPTS", "PREVIOUS REASONS", "AGE", "RECEIVED"]]
     for m in letters:
         attempts = "-" if m.attempts is None else str(m.attempts)
-        rows.append([m.source, m.webhook_id, m.event_type, m.reason, attempts, _age(m.age_seconds(now))])
+        row = [m.source, m.webhook_id, m.event_type, m.reason, attempts, m.previous_reasons()]
+        rows.append([*row, _age(m.age_seconds(now)), _age(m.webhook_age(now))])
     return _table(rows)
 
 
@@ -135,7 +162,10 @@ def dlq_list(args: argparse.Namespace) -> int:
     print(_listing(letters, now))
     count = len(letters)
     print(f"\n{count} message{'s' if count != 1 else ''} in {dlq_url}")
-    print("Move them back with `webhook-translator dlq redrive [--source S] [--reason R]`.")
+    print(
+        "Move them back with `webhook-translator dlq redrive [--source S] [--reason R] [--since T] [--until T] "
+        "[--id ID] [--rate N/s] [--skip-stale]`."
+    )
     return 0
 
 
@@ -143,21 +173,60 @@ def dlq_redrive(args: argparse.Namespace) -> int:
     dlq_url = _url(args.dlq_url, "DLQ_URL", "--dlq-url")
     queue_url = _url(args.queue_url, "QUEUE_URL", "--queue-url")
     queue = DeadLetterQueue(_client(dlq_url), dlq_url, queue_url=queue_url)
-    result = _run(lambda: queue.redrive(source=args.source, reason=args.reason), dlq_url)
+    ids = frozenset(args.ids) if args.ids else None
+    result = _run(
+        lambda: queue.redrive(
+            source=args.source,
+            reason=args.reason,
+            since=args.since,
+            until=args.until,
+            ids=ids,
+            skip_stale=args.skip_stale,
+            rate=args.rate,
+        ),
+        dlq_url,
+    )
+    _print_redrive(result, args)
+    return 1 if result.failed else 0
+
+
+def _print_redrive(result: RedriveResult, args: argparse.Namespace) -> None:
     for letter in result.moved:
-        print(f"moved   {letter.source} {letter.webhook_id} {letter.event_type} ({letter.reason})")
+        history = f", previously {letter.previous_reasons()}" if letter.history.reasons else ""
+        attempts = "? attempts" if letter.attempts is None else f"{letter.attempts} attempt"
+        attempts += "s" if letter.attempts != 1 and letter.attempts is not None else ""
+        print(f"moved   {letter.source} {letter.webhook_id} {letter.event_type} ({letter.reason}, {attempts}{history})")
     for letter, error in result.failed:
         print(f"FAILED  {letter.source} {letter.webhook_id}: could not send it to the queue ({error}); left in the DLQ")
     for letter in result.not_deleted:
         print(f"warning {letter.source} {letter.webhook_id}: sent back but still in the DLQ (delete it by hand)")
-    filters = " ".join(f"{k}={v}" for k, v in (("source", args.source), ("reason", args.reason)) if v)
+    if args.skip_stale:
+        for letter in result.stale:
+            print(f"skipped {letter.source} {letter.webhook_id}: received over 7 days ago (Ours refuses it); left")
+    given = {"source": args.source, "reason": args.reason, "since": args.since, "until": args.until}
+    filters = " ".join(f"{k}={v.isoformat() if isinstance(v, datetime) else v}" for k, v in given.items() if v)
+    if args.ids:
+        filters += f" {len(args.ids)} id(s)"
     summary = f"{len(result.moved)} moved back to the queue"
     if result.unmatched:
-        summary += f", {result.unmatched} left in the DLQ (not matching {filters})"
+        summary += f", {result.unmatched} left in the DLQ (not matching {filters.strip()})"
+    if result.stale and args.skip_stale:
+        summary += f", {len(result.stale)} left in the DLQ (past Ours's 7-day window)"
     if result.failed:
         summary += f", {len(result.failed)} failed (left in the DLQ)"
     print(summary)
-    return 1 if result.failed else 0
+    if result.stale and not args.skip_stale:
+        print(
+            f"warning: {len(result.stale)} moved webhook(s) were received over 7 days ago: Ours refuses their "
+            "time (they go back to the DLQ as stale_event, unless STALE_EVENT_POLICY=send_without_time); "
+            "--skip-stale leaves them in the DLQ"
+        )
+    if result.past_realtime:
+        print(
+            f"warning: {result.past_realtime} moved webhook(s) are over an hour old: Google Analytics takes "
+            "real-time events only, so they will not reach it"
+            + (f"; {result.past_meta} are past Meta's and Reddit's 7-day window too" if result.past_meta else "")
+        )
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -183,14 +252,17 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
     p = actions.add_parser(
         "list",
-        help="what is in the DLQ: source, webhook id, event type, reason, attempts, age",
+        help="what is in the DLQ: source, webhook id, event type, reason, attempts, previous reasons, age",
         description=(
-            "List the DLQ's messages: source, webhook id, event type, failure reason, attempts and age. "
+            "List the DLQ's messages: source, webhook id, event type, failure reason, attempts (every round), "
+            "the reasons of earlier rounds (before a redrive), the age of the failure and of the webhook. "
             "Bodies are never printed. The messages stay in the DLQ."
         ),
     )
     urls(p, queue=False)
-    p.add_argument("--json", action="store_true", help="print a JSON array (adds message id, detail, Ours status)")
+    p.add_argument(
+        "--json", action="store_true", help="print a JSON array (adds message id, detail, Ours status, history)"
+    )
     p.set_defaults(run=dlq_list)
 
     p = actions.add_parser(
@@ -198,10 +270,24 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="move messages back to the queue for another try",
         description=(
             "Send DLQ messages back to the webhook queue (each is deleted from the DLQ only once its copy is queued); "
-            "with --source/--reason only those that match, the others stay. Exits 1 if any could not be moved."
+            "with --source/--reason/--since/--until/--id only those that match, the others stay. Each keeps its "
+            "history (attempts, previous reasons), shown by `dlq list`. Webhooks past Ours's 7-day window are "
+            "reported (left in the DLQ with --skip-stale), and those past Google Analytics' real time and "
+            "Meta's 7 days counted. Exits 1 if any could not be moved."
         ),
     )
     urls(p, queue=True)
     p.add_argument("--source", metavar="S", help="only messages from this source")
     p.add_argument("--reason", metavar="R", help="only messages with this failure reason (as `dlq list` shows it)")
+    p.add_argument(
+        "--since", metavar="T", type=when, help="only messages that failed at or after T (ISO 8601, or 30m/2h/3d ago)"
+    )
+    p.add_argument("--until", metavar="T", type=when, help="only messages that failed at or before T")
+    p.add_argument(
+        "--id", dest="ids", metavar="ID", action="append", help="only this webhook id (or message id); repeatable"
+    )
+    p.add_argument("--rate", metavar="N/s", type=rate, help="send at most N messages per second (e.g. 10/s)")
+    p.add_argument(
+        "--skip-stale", action="store_true", help="leave webhooks received over 7 days ago (Ours's window) in the DLQ"
+    )
     p.set_defaults(run=dlq_redrive)

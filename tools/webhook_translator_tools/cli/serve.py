@@ -75,6 +75,17 @@ def _enabled_sources(registry: Mapping[str, Source]) -> frozenset[str] | None:
     return enabled
 
 
+def _check_delivery(max_receive_count: int) -> None:
+    """The forwarder's delivery settings (RETRY_MAX_DELAY, OUTAGE_BUDGET_SECONDS…) fit together: one line if not."""
+    from webhook_translator.budget import check_budget
+    from webhook_translator.config import Settings
+
+    try:
+        check_budget(Settings.from_env().model_copy(update={"max_receive_count": max_receive_count}))
+    except RuntimeError as exc:
+        raise CliError(str(exc)) from None
+
+
 def _notes(document: SecretDocument, registry: Mapping[str, Source]) -> list[str]:
     notes = []
     enabled = _enabled_sources(registry)
@@ -140,6 +151,7 @@ def serve(args: argparse.Namespace) -> int:
         max_receive_count=_max_receive_count(),
         state_dir=Path(args.state_dir) if args.state_dir else default_state_dir(),
     )
+    _check_delivery(options.max_receive_count)
     console = Console()
     stop = threading.Event()
 

@@ -16,7 +16,10 @@ Endpoints, under ``/api/v1``:
 
 Faults (:class:`Fault`) make it answer like a struggling Ours: an error status
 (with ``Retry-After``), a slow answer, or a dropped connection — for every call,
-or only for the events with a given ``distinctId`` or name.
+or only for the events with a given ``distinctId`` or name, or (``rate``) for a
+random fraction of calls. A ``status`` fault with a ``rate`` hits a ``/batch``
+call row by row: each row it hits is a ``queue_failed`` row of a 207 (transient
+status) or an ``invalid_event`` row.
 
 Other processes (the CLI's ``serve``, end-to-end tests) drive it over HTTP:
 
@@ -36,6 +39,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import random
 import socket
 import threading
 import time
@@ -367,7 +371,8 @@ class Fault:
     """Make the local Ours misbehave: ``status`` answers an error, ``slow`` waits, ``drop`` hangs up.
 
     ``times`` is how many calls (or, for a batch, rows) it hits (``None``: until cleared);
-    ``distinct_id`` / ``event`` restrict it to the matching events.
+    ``distinct_id`` / ``event`` restrict it to the matching events; ``rate`` (0–1) to a random
+    share of the calls (of the rows, for a ``status`` fault on ``/batch``).
     """
 
     kind: Literal["status", "slow", "drop"]
@@ -378,6 +383,7 @@ class Fault:
     distinct_id: str | None = None
     event: str | None = None
     error: str = "injected fault"
+    rate: float | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in ("status", "slow", "drop"):
@@ -393,6 +399,8 @@ class Fault:
                 raise ValueError(f"{name} must be a string or null")
         if not isinstance(self.error, str):
             raise ValueError("error must be a string")
+        if self.rate is not None and (not _is_number(self.rate) or not 0 <= self.rate <= 1):
+            raise ValueError("rate must be a number between 0 and 1, or null")
 
     @classmethod
     def from_json(cls, data: Any) -> Fault:
@@ -540,6 +548,7 @@ class LocalOurs:
         echo: Callable[[str], None] | None = None,
         max_body_bytes: int = 5 * 1024 * 1024,
         max_batch_rows: int = 100,
+        seed: int | None = None,
     ) -> None:
         self.host = host
         self._requested_port = port
@@ -555,6 +564,7 @@ class LocalOurs:
         self._requests: list[RecordedRequest] = []
         self._deliveries: Counter[str] = Counter()
         self._faults: list[Fault] = []
+        self._rng = random.Random(seed)
         self._server: _Server | None = None
         self._thread: ServerThread | None = None
 
@@ -652,7 +662,11 @@ class LocalOurs:
     def _take_fault(self, body: Any) -> Fault | None:
         """The first fault that applies to the whole call (spending one of its ``times``)."""
         with self._lock:
+            batch = isinstance(body, dict) and "events" in body
             for fault in self._faults:
+                # a rate fault hits a share of the calls; a rate status fault on /batch hits rows (_row_fault)
+                if fault.rate is not None and ((batch and fault.kind == "status") or self._rng.random() >= fault.rate):
+                    continue
                 if fault.targeted and not isinstance(body, dict):
                     continue
                 if fault.targeted and "events" in body:  # a batch: targeted status faults apply per row
@@ -671,9 +685,12 @@ class LocalOurs:
         """The targeted ``status`` fault for one batch row, if any."""
         with self._lock:
             for fault in self._faults:
-                if fault.kind == "status" and fault.targeted and fault.matches(row):
-                    self._spend(fault)
-                    return fault
+                if fault.kind != "status" or not (fault.targeted or fault.rate is not None) or not fault.matches(row):
+                    continue
+                if fault.rate is not None and self._rng.random() >= fault.rate:
+                    continue
+                self._spend(fault)
+                return fault
         return None
 
     def _spend(self, fault: Fault) -> None:

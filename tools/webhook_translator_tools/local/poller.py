@@ -1,8 +1,9 @@
 """Lambda's SQS event source mapping, on this machine.
 
-Like the mapping in ``template.yaml`` (batch size 10, a batching window of 1 s,
-``ReportBatchItemFailures``): long-poll the queue for up to ten messages with
-every attribute, build the SQS event Lambda builds, invoke the forwarder,
+Like the mapping in ``template.yaml`` (``BatchSize`` 100, ``MaximumBatchingWindowInSeconds``
+1 s, ``ReportBatchItemFailures``): long-poll the queue, then keep receiving (ten at a time,
+SQS's most per call) until the batch is full or the batching window has passed, with every
+attribute; build the SQS event Lambda builds, invoke the forwarder,
 delete the records that are not in ``batchItemFailures`` and leave the others
 to their visibility timeout (the forwarder sets it per message). A handler that
 raises, or answers with an identifier that is not in the batch, fails the whole
@@ -25,8 +26,11 @@ if TYPE_CHECKING:
 
 __all__ = ["SqsPoller", "lambda_record", "sqs_event"]
 
-BATCH_SIZE: Final = 10
+BATCH_SIZE: Final = 100
+BATCHING_WINDOW: Final = 1.0
 WAIT_SECONDS: Final = 1
+#: SQS returns at most ten messages per ReceiveMessage
+RECEIVE_MAX: Final = 10
 
 Invoke = Callable[[dict[str, Any]], Any]
 
@@ -94,6 +98,7 @@ class SqsPoller:
         console: Console | None = None,
         batch_size: int = BATCH_SIZE,
         wait_seconds: int = WAIT_SECONDS,
+        batching_window: float = BATCHING_WINDOW,
     ) -> None:
         self.sqs = sqs
         self.queue_url = queue_url
@@ -103,6 +108,7 @@ class SqsPoller:
         self.console = console
         self.batch_size = batch_size
         self.wait_seconds = wait_seconds
+        self.batching_window = batching_window
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -111,16 +117,16 @@ class SqsPoller:
             self.console.line(text)
 
     def poll_once(self) -> int:
-        """One turn: receive, invoke, delete the successes. Returns how many messages were received."""
-        messages = self.sqs.receive_message(
-            QueueUrl=self.queue_url,
-            MaxNumberOfMessages=self.batch_size,
-            WaitTimeSeconds=self.wait_seconds,
-            AttributeNames=["All"],
-            MessageAttributeNames=["All"],
-        ).get("Messages", [])
+        """One turn: receive a batch, invoke, delete the successes. Returns how many messages were received."""
+        messages = self._receive(self.wait_seconds, self.batch_size)
         if not messages:
             return 0
+        deadline = time.monotonic() + self.batching_window
+        while len(messages) < self.batch_size and time.monotonic() < deadline and not self._stop.is_set():
+            more = self._receive(0, self.batch_size - len(messages))
+            messages.extend(more)
+            if not more:
+                self._stop.wait(0.05)
         event = sqs_event(messages, queue_arn=self.queue_arn, region=self.region)
         ids = {m["MessageId"] for m in messages}
         try:
@@ -138,6 +144,15 @@ class SqsPoller:
         done = [m for m in messages if m["MessageId"] not in failed]
         self._delete(done)
         return len(messages)
+
+    def _receive(self, wait: int, want: int) -> list[MessageTypeDef]:
+        return self.sqs.receive_message(
+            QueueUrl=self.queue_url,
+            MaxNumberOfMessages=max(1, min(RECEIVE_MAX, want)),
+            WaitTimeSeconds=wait,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        ).get("Messages", [])
 
     def _delete(self, messages: list[MessageTypeDef]) -> None:
         for start in range(0, len(messages), 10):

@@ -28,12 +28,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from webhook_translator.config import Settings
 from webhook_translator.secrets import SecretDocument
 from webhook_translator_tools.local.apigw import ReceiverServer
 from webhook_translator_tools.local.console import Console, PipelineLogHandler
 from webhook_translator_tools.local.functions import LocalFunction
 from webhook_translator_tools.local.pipeline_log import LOG_ENV, JsonRecordHandler, PipelineLog
-from webhook_translator_tools.local.poller import SqsPoller
+from webhook_translator_tools.local.poller import BATCH_SIZE, BATCHING_WINDOW, SqsPoller
 from webhook_translator_tools.local.threads import ServerThread
 
 if TYPE_CHECKING:
@@ -64,8 +65,9 @@ SECRET_NAME: Final = "webhook-translator/local"
 #: the template's queue hides a message for 180 s (6 x the function timeout); locally a message whose
 #: visibility the forwarder did not set (a crash) comes back within seconds instead
 LOCAL_VISIBILITY_TIMEOUT: Final = 15
-#: the template's default redrive maxReceiveCount (MAX_RECEIVE_COUNT overrides it, as the parameter does)
-DEFAULT_MAX_RECEIVE_COUNT: Final = 10
+#: the template's default redrive maxReceiveCount (MAX_RECEIVE_COUNT overrides it, as the parameter does):
+#: the poison-message backstop, sized above the outage budget like the forwarder's own default
+DEFAULT_MAX_RECEIVE_COUNT: Final = int(Settings.model_fields["max_receive_count"].default)
 #: moto accepts any credentials; these make boto3 sign requests without an AWS account
 FAKE_AWS: Final = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -100,6 +102,9 @@ class StackOptions:
     ours_url: str | None = None
     max_receive_count: int = DEFAULT_MAX_RECEIVE_COUNT
     visibility_timeout: int = LOCAL_VISIBILITY_TIMEOUT
+    #: the event source mapping's BatchSize and MaximumBatchingWindowInSeconds (the template's defaults)
+    batch_size: int = BATCH_SIZE
+    batching_window: float = BATCHING_WINDOW
     region: str = FAKE_AWS["AWS_DEFAULT_REGION"]
     #: where the pipeline log goes (``pipeline-<port>.jsonl``, for ``status`` and ``find``); None: no log
     state_dir: Path | None = None
@@ -407,6 +412,8 @@ class LocalStack:
             self._forwarder.invoke,
             region=self.options.region,
             console=self.console,
+            batch_size=self.options.batch_size,
+            batching_window=self.options.batching_window,
         )
         self._poller.start()
 

@@ -129,6 +129,13 @@ class OursClient:
             return
         raise self._error_for(answer, "/track", attempt)
 
+    def token_key(self, source: str) -> str:
+        """The token ``source``'s events are sent with (cached): events sharing it can share a ``/batch`` call.
+
+        :class:`ConfigurationError` when the secret cannot be read or has no token for the source.
+        """
+        return self._tokens.ours_token(source)
+
     def batch(self, events: Sequence[TrackEvent], *, source: str, attempt: int = 1) -> BatchResult:
         """Deliver many events in one call; never raises for a delivery failure, reports one per event.
 

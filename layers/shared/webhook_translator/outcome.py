@@ -1,0 +1,65 @@
+"""A forwarder record's outcome, and the one log line and metrics it makes."""
+
+from __future__ import annotations
+
+from collections.abc import Container
+from dataclasses import dataclass
+from typing import Literal
+
+from webhook_translator import log_events, observability
+from webhook_translator.dlq_attributes import printable
+from webhook_translator.observability import logger, metrics
+
+__all__ = ["Outcome", "report"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: Literal["delivered", "skipped", "dead_lettered", "retry"]
+    source: str = "-"
+    webhook_id: str = "-"
+    event_type: str = "-"
+    reason: str | None = None
+    events: int = 0
+    delay: float = 0.0
+    #: Ours's HTTP status behind a retry or a dead letter, when Ours answered
+    ours_status: int | None = None
+
+    @property
+    def failed(self) -> bool:
+        """Whether SQS must keep the record (it is reported in batchItemFailures)."""
+        return self.status == "retry"
+
+
+def report(outcome: Outcome, attempt: int, known: Container[str]) -> None:
+    """One log line and the metrics for one record's outcome (``attempt``: the record's receive count;
+    ``known``: the source names that may be a metric dimension, any other is ``-``)."""
+    extra: dict[str, object] = {
+        "source": printable(outcome.source),
+        "webhook_id": printable(outcome.webhook_id),
+        "event_type": printable(outcome.event_type),
+        "outcome": outcome.status,
+        "attempt": attempt,
+    }
+    if outcome.reason:
+        extra["reason"] = outcome.reason
+    if outcome.ours_status is not None:
+        extra["ours_status"] = outcome.ours_status
+    name = log_events.OUTCOMES[outcome.status]
+    if outcome.status == "dead_lettered":
+        logger.warning(name, extra=extra)
+    elif outcome.status == "retry":
+        logger.info(name, extra={**extra, "delay": round(outcome.delay, 1)})
+    elif outcome.status == "delivered":
+        logger.info(name, extra={**extra, "events": outcome.events})
+    else:
+        logger.info(name, extra=extra)
+    source = outcome.source if outcome.source in known else "-"  # a bounded dimension
+    if outcome.status in ("dead_lettered", "retry"):
+        metrics.add(observability.OUTCOME_METRICS[outcome.status], Source=source, Reason=outcome.reason or "-")
+    else:
+        metrics.add(observability.OUTCOME_METRICS[outcome.status], Source=source)
+    if outcome.events:
+        metrics.add(observability.EVENTS_DELIVERED, outcome.events, Source=source)
+    if outcome.reason == "auth":  # the OursAuthRefused alarm: a token Ours refuses, during the grace period too
+        metrics.add(observability.OURS_AUTH_REFUSED, Source=source)
