@@ -117,11 +117,7 @@ def test_the_dashboard_shows_queue_depth_oldest_age_and_dlq_depth(dashboard: dic
 
 def test_the_verification_alarm_fires_per_source_on_failures_without_a_success(sam: dict[str, Any]) -> None:
     # Given the alarm on signature verification
-    [alarm] = [
-        r["Properties"]
-        for r in sam["Resources"].values()
-        if r["Type"] == "AWS::CloudWatch::Alarm" and "Metrics" in r["Properties"]
-    ]
+    alarm = sam["Resources"]["VerificationFailureAlarm"]["Properties"]
     [query] = alarm["Metrics"]
     # Then it reads the per-source VerificationFailed metric (1 per failure, 0 per success) as the code emits it
     match = re.fullmatch(r'SELECT MIN\((\w+)\) FROM SCHEMA\("(\w+)", (\w+)\) GROUP BY (\w+)', query["Expression"])
@@ -135,3 +131,15 @@ def test_the_verification_alarm_fires_per_source_on_failures_without_a_success(s
     assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
     assert (query["Period"], alarm["EvaluationPeriods"], alarm["DatapointsToAlarm"]) == (300, 3, 3)
     assert alarm["TreatMissingData"] == "notBreaching"
+
+
+def test_the_auth_refused_alarm_reads_the_metric_as_the_forwarder_emits_it(sam: dict[str, Any]) -> None:
+    alarm = sam["Resources"]["OursAuthRefusedAlarm"]["Properties"]
+    [query] = alarm["Metrics"]
+    match = re.fullmatch(r'SELECT SUM\((\w+)\) FROM SCHEMA\("(\w+)", (\w+)\) GROUP BY (\w+)', query["Expression"])
+    assert match, query["Expression"]
+    name, namespace, dimension, group = match.groups()
+    assert name == observability.OURS_AUTH_REFUSED
+    assert namespace == Telemetry.namespace
+    assert dimension == group == observability.SOURCE
+    assert emitted()[name] == {frozenset({observability.SOURCE})}

@@ -138,8 +138,9 @@ class BatchSender:
             message = row.get("message")
             detail = redact(scrub(str(message), answer.tokens)) if message else "no message"
             if row.get("code") == "invalid_event":
+                # no HTTP status of its own: the call's (207, 5xx) says nothing about this row
                 outcomes[index] = PermanentDeliveryError(
-                    f"Ours rejected the event (invalid_event): {detail}", reason="ours_rejected", status=answer.status
+                    f"Ours rejected the event (invalid_event): {detail}", reason="ours_rejected"
                 )
             else:
                 if delay is None:
