@@ -23,7 +23,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -38,7 +37,6 @@ from webhook_translator.dlq_attributes import (
     ATTRIBUTE_LIMIT,
     UNKNOWN,
     FailureAttributes,
-    History,
     QueuedAttributes,
     printable,
 )
@@ -53,7 +51,7 @@ from webhook_translator.errors import (
 )
 from webhook_translator.observability import logger
 from webhook_translator.ours.client import OursClient, default_session
-from webhook_translator.outcome import Outcome, report
+from webhook_translator.outcome import Job, Outcome, report
 from webhook_translator.redact import redact
 from webhook_translator.secrets import store_from_settings
 from webhook_translator.sources.base import Source
@@ -68,26 +66,6 @@ if TYPE_CHECKING:
 
 #: time kept back at the end of an invocation (the DLQ sends, the response)
 TIME_MARGIN_MS = 2_000
-
-
-@dataclass
-class Job:
-    """One record on its way: what is known of it so far."""
-
-    record: SQSRecord
-    source: str
-    webhook_id: str
-    history: History
-    receive_count: int
-    started_at: float
-    sent_at: float | None = None  # SQS's SentTimestamp of this copy: the retention counts from it
-    event_type: str = "-"
-    pending: Pending = field(default_factory=lambda: Pending(0, UNKNOWN, ()))
-
-    @property
-    def attempts(self) -> int:
-        """Attempts of every round, this one included."""
-        return self.history.attempts + self.receive_count
 
 
 class Forwarder:

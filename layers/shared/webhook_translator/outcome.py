@@ -1,16 +1,18 @@
-"""A forwarder record's outcome, and the one log line and metrics it makes."""
+"""A forwarder record on its way (:class:`Job`), its outcome, and the one log line and metrics it makes."""
 
 from __future__ import annotations
 
 from collections.abc import Container
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from webhook_translator import log_events, observability
-from webhook_translator.dlq_attributes import printable
+from webhook_translator.delivery import Pending
+from webhook_translator.dlq_attributes import UNKNOWN, History, printable
 from webhook_translator.observability import logger, metrics
+from webhook_translator.sqs_record import SQSRecord
 
-__all__ = ["Outcome", "report"]
+__all__ = ["Job", "Outcome", "report"]
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,26 @@ class Outcome:
     def failed(self) -> bool:
         """Whether SQS must keep the record (it is reported in batchItemFailures)."""
         return self.status == "retry"
+
+
+@dataclass
+class Job:
+    """One record on its way: what is known of it so far."""
+
+    record: SQSRecord
+    source: str
+    webhook_id: str
+    history: History
+    receive_count: int
+    started_at: float
+    sent_at: float | None = None  # SQS's SentTimestamp of this copy: the retention counts from it
+    event_type: str = "-"
+    pending: Pending = field(default_factory=lambda: Pending(0, UNKNOWN, ()))
+
+    @property
+    def attempts(self) -> int:
+        """Attempts of every round, this one included."""
+        return self.history.attempts + self.receive_count
 
 
 def report(outcome: Outcome, attempt: int, known: Container[str]) -> None:
