@@ -18,6 +18,8 @@ from standardwebhooks.webhooks import Webhook
 from webhook_translator.errors import SIGNATURE_REASONS
 
 NOW = int(datetime.now(UTC).timestamp())
+#: when the parametrized captures below were signed (collection time), and so the time they are judged at
+COLLECTED = NOW
 SECRET = "whsec_verify_cli_test_0123456789"
 OLD = "whsec_verify_cli_old_secret_98765"
 SW_SECRET = "whsec_dmVyaWZ5LWNsaS1zdGFuZGFyZC13ZWJob29rcy0zMg=="
@@ -34,8 +36,15 @@ BODY = json.dumps(
 )
 
 
-def stripe_header(body: str, *, secret: str = SECRET, timestamp: int = NOW) -> str:
-    return stripe.WebhookSignature.generate_signature_header(body, secret, timestamp)
+@pytest.fixture(autouse=True)
+def _now() -> None:
+    """Each test's "now" is its own start (the module may be imported minutes before a test runs)."""
+    global NOW
+    NOW = int(datetime.now(UTC).timestamp())
+
+
+def stripe_header(body: str, *, secret: str = SECRET, timestamp: int | None = None) -> str:
+    return stripe.WebhookSignature.generate_signature_header(body, secret, NOW if timestamp is None else timestamp)
 
 
 def write(tmp_path: Path, body: str | bytes, headers: dict[str, str] | str) -> tuple[str, str]:
@@ -111,8 +120,8 @@ def rows() -> list[object]:
 def test_each_refusal_names_the_receivers_code_and_what_to_check_and_shows_no_secret(
     run: Run, tmp_path: Path, body: str, headers: dict[str, str], code: str
 ) -> None:
-    # Given a captured request the receiver would refuse
-    status, out = verify(run, tmp_path, body, headers)
+    # Given a captured request the receiver would refuse (signed when the tests were collected)
+    status, out = verify(run, tmp_path, body, headers, "--at", str(COLLECTED))
     # Then verify exits 1 naming the 401's code and a line of what to check
     assert status == 1
     assert f"refused: 401 {code}: " in out
