@@ -156,3 +156,19 @@ def test_a_body_that_is_no_formstack_post_is_a_mapping_error(h: Any) -> None:
 
 def test_a_dropped_submission_is_skipped(h: Any) -> None:
     assert h.map(BODY, content_type=URLENCODED, config={"drop": ["submission"]}).skipped == "dropped_by_config"
+
+
+def test_a_handshake_key_delivery_is_accepted_and_the_key_is_in_no_log_line(
+    h: Any, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given the sample verified by its Handshake Key (no HMAC, no URL token)
+    sample = h.sample("submission")
+    key = "handshake-devonly-7d21"
+    status, answer, envelope = h.receive(sample["body_text"], {"Content-Type": URLENCODED}, secrets=[key])
+    # Then it is queued, and neither the receiver's output nor the mapped event holds the key
+    assert (status, answer) == (200, {"received": True, "id": "1183364712"})
+    assert envelope is not None
+    track = h.one(sample["body_text"], content_type=URLENCODED)
+    captured = capsys.readouterr()
+    assert key not in captured.out + captured.err + caplog.text
+    assert key not in json.dumps(track)
