@@ -12,7 +12,7 @@ import pytest
 
 from webhook_translator.errors import BadRequest, MappingError, SignatureError
 from webhook_translator.ours.models import InvalidTrackEvent
-from webhook_translator.sources import jotform
+from webhook_translator.sources import tokens
 
 TOKEN = "jotform-url-token-3f9a1c7e5b2d4f6a8c0e"
 OTHER = "jotform-old-token-0000000000000000"
@@ -91,7 +91,7 @@ def test_the_token_is_compared_in_constant_time(h: Any, monkeypatch: pytest.Monk
         calls.append((a, b))
         return real(a, b)
 
-    monkeypatch.setattr(jotform.hmac, "compare_digest", spy)
+    monkeypatch.setattr(tokens.hmac, "compare_digest", spy)
     # When a token is checked against two secrets
     h.source.verify(h.request(b"", query={"key": TOKEN}, content_type=MULTIPART), [OTHER, TOKEN])
     # Then every comparison went through compare_digest

@@ -20,6 +20,9 @@ EXPECTED = {
         "Booking Paid",
         "Routing Form Submitted",
     },
+    "formstack": {"Form Submitted"},
+    "gravityforms": {"Form Submitted"},
+    "wpforms": {"Form Submitted"},
 }
 
 

@@ -2,8 +2,8 @@
 
 Jotform does not sign its webhooks. The webhook URL carries a long random token
 (``?key=…``, or a ``X-Webhook-Token`` header from senders that can set one),
-compared in constant time with the source's ``signing_secrets``; a missing or
-wrong token is a 401 — there is no unverified mode.
+compared in constant time with the source's ``signing_secrets`` (:mod:`.tokens`, shared with
+gravityforms and wpforms); a missing or wrong token is a 401 — there is no unverified mode.
 
 Body: ``multipart/form-data`` (``application/x-www-form-urlencoded`` accepted too)
 with ``formID``, ``submissionID``, ``formTitle``, ``ip`` and ``rawRequest`` — a JSON
@@ -25,7 +25,6 @@ text answers and uploads (lists of links) only when option ``include`` names the
 
 from __future__ import annotations
 
-import hmac
 import json
 import re
 from collections.abc import Sequence
@@ -34,7 +33,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, Field
 
 from webhook_translator.envelope import Envelope
-from webhook_translator.errors import MISSING_SIGNATURE, BadRequest, MappingError, SignatureError
+from webhook_translator.errors import BadRequest, MappingError
 from webhook_translator.sources.base import Source, require_id
 from webhook_translator.sources.common import LaxModel, Person, clean, fit_properties
 from webhook_translator.sources.context import MapContext, MapResult, parse_model
@@ -42,10 +41,9 @@ from webhook_translator.sources.forms import FormOptions, form_policy
 from webhook_translator.sources.identity import Answer, Kind
 from webhook_translator.sources.multipart import parse_form
 from webhook_translator.sources.request import InboundRequest
+from webhook_translator.sources.tokens import verify_token
 
 SUBMISSION = "submission"
-TOKEN_QUERY = "key"
-TOKEN_HEADER = "x-webhook-token"
 MULTIPART = "multipart/form-data"
 URLENCODED = "application/x-www-form-urlencoded"
 _ANSWER_KEY = re.compile(r"^q\d+_(.+)$")
@@ -151,16 +149,7 @@ class JotformSource(Source):
     events: ClassVar[dict[str, str]] = {SUBMISSION: "Form Submitted"}
 
     def verify(self, request: InboundRequest, secrets: Sequence[str]) -> None:
-        if not secrets:
-            raise SignatureError(f"no webhook token configured for source {request.source!r}")
-        token = request.query.get(TOKEN_QUERY) or request.header(TOKEN_HEADER)
-        if not token:
-            raise SignatureError(
-                f"missing webhook token: add ?{TOKEN_QUERY}=<token> to the webhook URL", reason=MISSING_SIGNATURE
-            )
-        given = token.encode("utf-8")
-        if not any(hmac.compare_digest(given, secret.encode("utf-8")) for secret in secrets if secret):
-            raise SignatureError("webhook token does not match")
+        verify_token(request, secrets)
 
     def sign_headers(self, body: bytes, secret: str, *, now: float, webhook_id: str | None = None) -> dict[str, str]:
         if body.startswith(b"--"):

@@ -41,6 +41,9 @@ SOURCES: Final[Mapping[str, tuple[str, str]]] = {
     "calcom": ("webhook_translator.sources.calcom", "CalComSource"),
     "facebook-leads": ("webhook_translator.sources.facebook_leads", "FacebookLeadsSource"),
     "acuity": ("webhook_translator.sources.acuity", "AcuitySource"),
+    "formstack": ("webhook_translator.sources.formstack", "FormstackSource"),
+    "gravityforms": ("webhook_translator.sources.gravityforms", "GravityFormsSource"),
+    "wpforms": ("webhook_translator.sources.wpforms", "WPFormsSource"),
 }
 
 
