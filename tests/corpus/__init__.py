@@ -7,7 +7,8 @@
 * ``config`` (optional) — the source's ``TRANSLATOR_CONFIG`` entry for it (``options``…).
 
 ``<name>.track.json`` beside it is the golden: the ``/track`` bodies (no token), or
-``{"error": "<reason>"}`` (a permanent failure, e.g. ``no_identity``), or ``{"skipped": "<reason>"}``.
+``{"error": "<reason>"}`` (a permanent failure, e.g. ``no_identity``), or ``{"skipped": "<reason>"}``,
+or — a webhook of several items where some failed on their own — ``{"events": [...], "failed": [<reasons>]}``.
 Each payload goes the production way: the receiver's envelope (webhook id, forwarded headers),
 the queue's JSON, then ``webhook_translator.translation.translate`` — the forwarder's step.
 
@@ -85,7 +86,10 @@ def outcome_of(sample: Sample, config: dict[str, Any]) -> Any:
         return {"error": exc.reason}
     if result.skipped:
         return {"skipped": result.skipped}
-    return [event.to_ours() for event in result.events]
+    events = [event.to_ours() for event in result.events]
+    if result.failures:  # a webhook of several items, some failed on their own: the others still go out
+        return {"events": events, "failed": [failure.reason for failure in result.failures]}
+    return events
 
 
 def differences(actual: Any, expected: Any, path: str = "$") -> list[str]:
