@@ -62,17 +62,22 @@ class Pipeline:
             "facebook-leads": {"options": {"api_base_url": graph.url}},
             "acuity": {"options": {"api_base_url": acuity.url}},
         }
+        self._options = options
+        self.use()
+
+    def use(self, **settings: Any) -> None:
+        """A forwarder with these settings (the defaults: an outage budget of 24 h over 200 receives)."""
         config = Settings(
-            QUEUE_URL=queues.queue_url,
-            DLQ_URL=queues.dlq_url,
+            QUEUE_URL=self.queues.queue_url,
+            DLQ_URL=self.queues.dlq_url,
             SECRET_ID="webhook-translator",
-            MAX_RECEIVE_COUNT=3,
-            TRANSLATOR_CONFIG=json.dumps({"sources": options}),
+            TRANSLATOR_CONFIG=json.dumps({"sources": self._options}),
+            **settings,
         )
         store = SecretStore("webhook-translator", max_age=300)
-        client = OursClient(ours.url, store, connect_timeout=1, read_timeout=1)
+        client = OursClient(self.ours.url, store, connect_timeout=1, read_timeout=1)
         fetcher = ProviderApi(store, connect_timeout=1, read_timeout=1)
-        self.forwarder = Forwarder(config, client, sqs=queues.sqs, clock=lambda: NOW + 5, fetcher=fetcher)
+        self.forwarder = Forwarder(config, client, sqs=self.queues.sqs, clock=lambda: NOW + 5, fetcher=fetcher)
 
     def send(self, source: str, body: bytes, headers: dict[str, str]) -> dict[str, Any]:
         response = self.receiver.handle(http_event(source, body, headers))
@@ -202,7 +207,8 @@ def test_a_lead_whose_fetch_keeps_failing_is_dead_lettered_on_the_last_receive(p
     graph.inject(ProviderFault("hang", delay=3, times=1, match=LEADS[1]))
     graph.inject(ProviderFault("reset", times=1, match=LEADS[1]))
     pipeline.send_leads(LEADS[0], LEADS[1])
-    # When it is received as often as the queue allows (maxReceiveCount 3)
+    # When it is received as often as the queue allows (maxReceiveCount 3: the backstop below the budget)
+    pipeline.use(MAX_RECEIVE_COUNT=3, OUTAGE_BUDGET_SECONDS=1800)
     for _ in range(3):
         pipeline.poll()
         make_visible()
