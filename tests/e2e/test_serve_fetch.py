@@ -1,6 +1,6 @@
 """End to end, thin webhooks: ``serve`` runs the fetch sources with no network, against its local fakes of
-the Graph API and Acuity (fault injection over their control endpoints); Meta's GET handshake; ``--config``
-pointing ``api_base_url`` elsewhere.
+the Graph API, Acuity, HubSpot's CRM API and Stripe's API (fault injection over their control endpoints);
+Meta's GET handshake; ``--config`` pointing ``api_base_url`` elsewhere.
 """
 
 from __future__ import annotations
@@ -118,3 +118,56 @@ def test_serve_config_points_api_base_url_elsewhere(tmp_path: Path) -> None:
         assert fetch_url(serve, "acuity").endswith("/api/v1")
     finally:
         stop(serve)
+
+
+def test_hubspot_contacts_are_fetched_from_the_local_crm_one_failing_on_its_own(stack: Serve) -> None:
+    crm = control(fetch_url(stack, "hubspot"))
+    # Given the local HubSpot CRM API answering 503 once for one contact
+    requests.post(f"{crm}/faults", json={"kind": "status", "status": 503, "times": 1, "match": "/9102"}, timeout=5)
+    now_ms = int(time.time() * 1000)
+    items = [
+        {"eventId": 7701 + n, "portalId": 62515, "occurredAt": now_ms - 1000, "subscriptionType": "contact.creation",
+         "objectId": ident}
+        for n, ident in enumerate((9101, 9102, 9103))
+    ]  # fmt: skip
+    headers = {
+        "Content-Type": "application/json",
+        "X-Webhook-Token": DEV_SECRETS["sources"]["hubspot"]["signing_secrets"][0],
+    }
+    answer = requests.post(f"{stack.url}/webhooks/hubspot", data=json.dumps(items), headers=headers, timeout=10)
+    assert answer.status_code == 200, answer.text
+
+    # Then all three reach Ours with the fetched e-mail, the failing one after its retry
+    def delivered() -> dict[str, str]:
+        found = {str(r.get("distinctId")): str(r.get("email")) for r in stack.accepted()}
+        return found if {"hubspot:7701", "hubspot:7702", "hubspot:7703"} <= set(found) else {}
+
+    found = eventually(delivered, timeout=30)
+    assert found["hubspot:7702"] == "lee.chen@example.com"
+    calls = requests.get(f"{crm}/requests", timeout=5).json()
+    assert [c["status"] for c in calls if c["path"].endswith("/9102")][:2] == [503, 200]
+
+
+def test_a_stripe_thin_event_is_fetched_from_the_local_stripe_api(stack: Serve) -> None:
+    import stripe
+
+    body = json.dumps(
+        {
+            "id": "evt_test_65RServeThin0001",
+            "object": "v2.core.event",
+            "type": "v1.invoice.paid",
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+            "related_object": {"id": "in_SampleFirst01", "type": "invoice", "url": "/v1/invoices/in_SampleFirst01"},
+        }
+    )
+    secret = DEV_SECRETS["sources"]["stripe"]["signing_secrets"][0]
+    headers = {
+        "Content-Type": "application/json",
+        "Stripe-Signature": stripe.WebhookSignature.generate_signature_header(body, secret),
+    }
+    answer = requests.post(f"{stack.url}/webhooks/stripe", data=body, headers=headers, timeout=10)
+    assert answer.status_code == 200, answer.text
+    [event] = eventually(
+        lambda: [r for r in stack.accepted() if r.get("distinctId") == "stripe:evt_test_65RServeThin0001"]
+    )
+    assert event["event"] == "Invoice Paid"

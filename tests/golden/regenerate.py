@@ -81,8 +81,16 @@ def fixture_fetch(request: FetchRequest) -> dict[str, Any]:
     the Graph API and Acuity answer for the samples' ids (``tools/.../local/*.json``)."""
     from webhook_translator_tools.local.acuity_server import LocalAcuity
     from webhook_translator_tools.local.graph_server import LocalGraph
+    from webhook_translator_tools.local.hubspot_server import LocalHubSpot
+    from webhook_translator_tools.local.provider_server import LocalProviderApi
+    from webhook_translator_tools.local.stripe_server import LocalStripe
 
-    fakes = {"facebook-leads": (LocalGraph, "Bearer golden"), "acuity": (LocalAcuity, "Basic Z29sZGVuOmdvbGRlbg==")}
+    fakes: dict[str, tuple[type[LocalProviderApi], str]] = {
+        "facebook-leads": (LocalGraph, "Bearer golden"),
+        "acuity": (LocalAcuity, "Basic Z29sZGVuOmdvbGRlbg=="),
+        "hubspot": (LocalHubSpot, "Bearer golden"),
+        "stripe": (LocalStripe, "Bearer golden"),
+    }
     fake, auth = fakes[request.source]
     answer = fake().route(request.path, dict(request.params), {"authorization": auth})
     if answer.status != 200:

@@ -170,3 +170,10 @@ class ProviderRefused(PermanentDeliveryError):
     (404/410) or ``provider_rejected`` (any other answer). Dead-lettered at once; a redrive fetches again."""
 
     reason = "provider_rejected"
+
+
+class NoApiCredential(ProviderRefused):
+    """The source's secret entry holds no ``api_token`` (or ``api_user``): a source whose fetch is
+    optional (HubSpot's subscriptions) maps without it; for any other it is ``provider_auth``."""
+
+    reason = "provider_auth"

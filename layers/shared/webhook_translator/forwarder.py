@@ -189,6 +189,8 @@ class Forwarder:
             return self._dead_letter(job, exc)
         except ConfigurationError as exc:  # the secret could not be read: transient until the budget is spent
             return self._retry(job, RetryableDeliveryError(exc.message, delay=0.0, reason="configuration"))
+        except RetryableDeliveryError as exc:  # a single-object source's fetch (429/5xx/timeout): its own delay
+            return self._retry(job, exc)
         except Exception as exc:  # a bug outside the mapper: never fail the whole batch, never log the message text
             logger.error(
                 log_events.FORWARDER_FAILED, extra={"source": printable(job.source), "error": type(exc).__name__}

@@ -14,14 +14,23 @@ from cli_support import EVENTS, Run
 from webhook_translator.sources.registry import REGISTRY
 from webhook_translator_tools.local.acuity_server import LocalAcuity
 from webhook_translator_tools.local.graph_server import LocalGraph
+from webhook_translator_tools.local.hubspot_server import LocalHubSpot
 from webhook_translator_tools.local.provider_server import LocalProviderApi
 from webhook_translator_tools.local.samples import Sample
+from webhook_translator_tools.local.stripe_server import LocalStripe
+
+FAKES: dict[str, type[LocalProviderApi]] = {
+    "facebook-leads": LocalGraph,
+    "acuity": LocalAcuity,
+    "hubspot": LocalHubSpot,
+    "stripe": LocalStripe,
+}
 
 
 @contextlib.contextmanager
 def local_provider(source: str) -> Iterator[LocalProviderApi]:
     """The local fake of ``source``'s provider API (its seeded objects, any credential), running."""
-    fake: LocalProviderApi = LocalGraph() if source == "facebook-leads" else LocalAcuity()
+    fake = FAKES[source]()
     fake.start()
     try:
         yield fake

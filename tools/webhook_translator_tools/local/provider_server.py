@@ -1,4 +1,4 @@
-"""What the local provider API fakes share (the Graph API, Acuity): a loopback server with fault injection.
+"""What the local provider API fakes share (Graph API, Acuity, HubSpot, Stripe): a loopback server with faults.
 
 A fake answers ``GET`` calls from its seeded objects, checks the credential the way the provider
 does, and records every call (path, status; never the credential). Faults (:class:`ProviderFault`)

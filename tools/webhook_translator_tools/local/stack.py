@@ -323,6 +323,17 @@ class LocalStack:
         pair = {(acuity.api_user, acuity.api_token)} if acuity.api_user and acuity.api_token else None
         local_acuity = LocalAcuity(credentials=pair, echo=self.console.ours)
         self.providers = {"facebook-leads": graph.start(), "acuity": local_acuity.start()}
+        self._start_thin_providers()
+
+    def _start_thin_providers(self) -> None:
+        """HubSpot's CRM API (app subscriptions' contacts) and Stripe's API (thin events' objects)."""
+        from webhook_translator_tools.local.hubspot_server import LocalHubSpot
+        from webhook_translator_tools.local.stripe_server import LocalStripe
+
+        hubspot, stripe = self.document.entry("hubspot").api_token, self.document.entry("stripe").api_token
+        echo = self.console.ours
+        self.providers["hubspot"] = LocalHubSpot(tokens={hubspot} if hubspot else None, echo=echo).start()
+        self.providers["stripe"] = LocalStripe(keys={stripe} if stripe else None, echo=echo).start()
 
     def _point_at_providers(self) -> None:
         """Give each fetching source the local fake as its ``api_base_url`` unless the translator

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import requests
 
 from webhook_translator import __version__, log_events
-from webhook_translator.errors import ConfigurationError, ProviderRefused, ProviderUnavailable
+from webhook_translator.errors import ConfigurationError, NoApiCredential, ProviderRefused, ProviderUnavailable
 from webhook_translator.fetch import Fetch, FetchRequest
 from webhook_translator.observability import logger
 from webhook_translator.ours.backoff import Backoff
@@ -112,7 +112,7 @@ class ProviderApi:
             raise ProviderUnavailable(exc.message, delay=delay, reason="configuration") from None
         if entry.api_token is None or (request.auth == "basic" and entry.api_user is None):
             keys = "'api_user' and 'api_token'" if request.auth == "basic" else "'api_token'"
-            raise ProviderRefused(
+            raise NoApiCredential(
                 f"no API credential for source {request.source!r}: set {keys} under sources.{request.source} "
                 "in the secret",
                 reason="provider_auth",

@@ -13,8 +13,12 @@ Two senders, one URL:
   item maps on its own (``distinctId`` = ``hubspot:{eventId}``, ``time`` = ``occurredAt``): a bad item
   is a failure of its own and never costs the good ones their delivery. ``contact.creation`` →
   ``Lead Created``; ``contact.propertyChange`` of ``lifecyclestage`` → ``Lead Qualified`` /
-  ``Customer Created``; other subscriptions are skipped. These items carry no e-mail: the
-  contact id is their identity (``externalId``) until the fetch step brings the record.
+  ``Customer Created``; other subscriptions are skipped. These items carry no e-mail: with a
+  private-app token (``api_token`` in the source's secret entry, scope ``crm.objects.contacts.read``)
+  each mapped item's contact is fetched (``GET {api_base_url}/crm/v3/objects/contacts/{objectId}``,
+  only the properties below) and mapped like a workflow's record, each item with its own outcome
+  (a contact that cannot be fetched fails alone: ``MapResult.failures``). Without a token the
+  contact id alone is the identity (``externalId``).
 
 Identity: ``email``; ``phone`` (``mobilephone``), names, company, job title, city/state/zip/country,
 ``hs_google_click_id`` (gclid), ``hs_facebook_click_id`` (fbclid) and ``utm_*`` properties as
@@ -28,11 +32,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from typing import Any, ClassVar, Literal
+from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict
 
 from webhook_translator.envelope import Envelope
-from webhook_translator.errors import MappingError, NoIdentity
+from webhook_translator.errors import MappingError, NoApiCredential, NoIdentity, TranslatorError
+from webhook_translator.fetch import ApiBaseUrl, FetchRequest
 from webhook_translator.ours.models import TrackEvent
 from webhook_translator.sources import hubspot_signing
 from webhook_translator.sources.base import Source, require, require_id
@@ -47,6 +53,7 @@ CONTACT_CREATION = "contact.creation"
 CONTACT_QUALIFIED = "contact.qualified"
 CONTACT_CUSTOMER = "contact.customer"
 MAX_ITEMS = 100
+DEFAULT_API_URL = "https://api.hubapi.com"
 _QUALIFIED = frozenset({"marketingqualifiedlead", "salesqualifiedlead", "opportunity"})
 
 #: HubSpot contact property → userProperties key (or an identity)
@@ -81,6 +88,8 @@ _EVENT_PROPERTIES = (
     "hs_latest_source_data_1",
     "hs_latest_source_data_2",
 )
+#: what the contact fetch asks for (nothing else of the record is read)
+CONTACT_PROPERTIES = ",".join(dict.fromkeys([p for p, _ in _PERSON_PROPERTIES] + list(_EVENT_PROPERTIES)))
 
 
 class HubSpotOptions(BaseModel):
@@ -88,6 +97,8 @@ class HubSpotOptions(BaseModel):
 
     #: ``hubspot_id``: the contact id is sent as ``externalId``; ``none``: never
     external_id: Literal["hubspot_id", "none"] = "hubspot_id"
+    #: the CRM API the subscription events' contacts are fetched from (with the ``api_token``)
+    api_base_url: ApiBaseUrl = DEFAULT_API_URL
 
 
 def _record_id(record: dict[str, Any]) -> Any:
@@ -111,6 +122,7 @@ class HubSpotSource(Source):
     name: ClassVar[str] = "hubspot"
     title: ClassVar[str] = "HubSpot"
     options_model: ClassVar[type[BaseModel]] = HubSpotOptions
+    fetches: ClassVar[bool] = True
     events: ClassVar[dict[str, str]] = {
         WORKFLOW_LEAD: "Lead Created",
         WORKFLOW_QUALIFIED: "Lead Qualified",
@@ -183,13 +195,16 @@ class HubSpotSource(Source):
 
     def _map_batch(self, items: list[Any], ctx: MapContext, opts: HubSpotOptions) -> MapResult:
         events: list[TrackEvent] = []
-        failures: list[MappingError] = []
+        failures: list[TranslatorError] = []
         kinds: list[str] = []
         for index, item in enumerate(items, start=1):
             try:
                 kind, track = self._map_item(item, ctx, opts)
             except MappingError as exc:
                 failures.append(MappingError(f"item {index} of {len(items)}: {exc.message}", reason=exc.reason))
+                continue
+            except TranslatorError as exc:  # this item's fetch: its own outcome (retryable keeps its delay)
+                failures.append(exc)
                 continue
             if kind not in kinds:
                 kinds.append(kind)
@@ -216,20 +231,50 @@ class HubSpotSource(Source):
         object_id, occurred = clean(item.get("objectId")), item.get("occurredAt")
         if object_id is None or not isinstance(occurred, int) or isinstance(occurred, bool):
             raise MappingError("HubSpot event does not match the expected shape (objectId, occurredAt)")
-        if opts.external_id == "none":
+        contact = self._contact(object_id, ctx, opts)
+        if contact is None and opts.external_id == "none":
             raise NoIdentity("a HubSpot subscription event carries no identity but the contact id (external_id: none)")
+        values = contact or {}
+        person = Person()
+        if opts.external_id == "hubspot_id":
+            person.offer("external_id", object_id)
+        for prop, target in _PERSON_PROPERTIES:
+            person.offer(target, values.get(prop))
         properties = {
             "hubspot_object_id": object_id,
             "portal_id": clean(item.get("portalId")),
             "subscription_type": subscription,
             "change_source": clean(item.get("changeSource")),
-            "lifecyclestage": clean(item.get("propertyValue")) if kind != CONTACT_CREATION else None,
         }
+        properties |= {prop: clean(values.get(prop)) for prop in _EVENT_PROPERTIES}
+        if kind != CONTACT_CREATION:  # the stage the event set (the record may have moved on since)
+            properties["lifecyclestage"] = clean(item.get("propertyValue"))
         track = ctx.track(
             kind,
             distinct_id=f"hubspot:{item['eventId']}",
             time=occurred,
-            external_id=object_id,
             event_properties=fit_properties(properties),
+            **person.track_fields(),
         )
         return kind, track
+
+    def _contact(self, object_id: str, ctx: MapContext, opts: HubSpotOptions) -> dict[str, Any] | None:
+        """The contact's properties from the CRM API; None when this run has no token (the id alone)."""
+        if ctx.fetcher is None:
+            return None
+        try:
+            answer = ctx.fetch(
+                FetchRequest(
+                    source=self.name,
+                    base_url=opts.api_base_url,
+                    path="/crm/v3/objects/contacts/" + quote(object_id, safe=""),
+                    what="contact",
+                    params={"properties": CONTACT_PROPERTIES, "archived": "false"},
+                )
+            )
+        except NoApiCredential:
+            return None
+        props = answer.get("properties")
+        if not isinstance(props, dict):
+            raise MappingError("HubSpot contact does not match the expected shape (properties)")
+        return props

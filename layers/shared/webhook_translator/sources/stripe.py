@@ -20,18 +20,36 @@ Email from where each object keeps it (checkout ``customer_details``, invoice
 ``userProperties``, and Checkout's collected consent under option ``consent``
 (``{"promotions": "marketing"}``); amounts, currency and ids into ``eventProperties``.
 Every other event type is acknowledged and skipped.
+
+**Thin events** (``object: "v2.core.event"``, an event destination's "thin" payload: ``id``, ``type``,
+``created`` (RFC 3339), ``related_object: {id, type, url}``) come to the same source, signed the
+same way (add the destination's ``whsec_…`` to ``signing_secrets``). For a mapped type (``v1.``
+prefix or not) the related object is fetched (``GET {api_base_url}{related_object.url}``, a restricted
+key with read access in ``api_token``) and mapped exactly as the snapshot event's ``data.object``;
+``distinctId`` = ``stripe:{evt}`` as well. The object is its state when fetched, not at the event.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from webhook_translator.envelope import Envelope
+from webhook_translator.errors import MappingError
+from webhook_translator.fetch import ApiBaseUrl, FetchRequest
 from webhook_translator.sources.base import HmacSource, require, require_id
-from webhook_translator.sources.common import ConsentKey, LaxModel, clean, compact, decimal_amount, split_name
+from webhook_translator.sources.common import (
+    ConsentKey,
+    LaxModel,
+    clean,
+    compact,
+    decimal_amount,
+    iso_to_ms,
+    split_name,
+)
 from webhook_translator.sources.context import MapContext, MapResult, parse_model
 from webhook_translator.sources.request import InboundRequest
 from webhook_translator.sources.signing import HmacScheme
@@ -55,6 +73,28 @@ class StripeEvent(StripeEventHead):
     data: EventData
 
 
+THIN_EVENT = "v2.core.event"
+DEFAULT_API_URL = "https://api.stripe.com"
+#: a related object's API path (``/v1/checkout/sessions/cs_…``): nothing that could leave the API's tree
+_OBJECT_PATH = re.compile(r"/v[12](?:/[A-Za-z0-9_][A-Za-z0-9_.-]{0,249})+")
+
+
+class RelatedObject(LaxModel):
+    id: str = Field(min_length=1)
+    type: str | None = None
+    url: str = Field(min_length=1)
+
+
+class ThinEvent(LaxModel):
+    """A v2 thin event notification: a reference, not the object."""
+
+    id: str = Field(min_length=1)
+    type: str = Field(min_length=1)
+    created: str | int
+    livemode: bool | None = None
+    related_object: RelatedObject
+
+
 class StripeOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", defer_build=True)
 
@@ -64,6 +104,8 @@ class StripeOptions(BaseModel):
     #: Checkout's ``consent`` fields → ``userProperties.consent`` keys, e.g. ``{"promotions": "marketing"}``
     #: (``opt_in`` / ``accepted`` → true, ``opt_out`` → false; nothing sent when not configured)
     consent: dict[str, ConsentKey] = Field(default_factory=dict)
+    #: the API thin events' related objects are fetched from (with the restricted key ``api_token``)
+    api_base_url: ApiBaseUrl = DEFAULT_API_URL
 
 
 #: object kind → its amount in minor units for an event type (the kind's "." read as "_")
@@ -188,6 +230,7 @@ class StripeSource(HmacSource):
         tolerance=300,
     )
     options_model: ClassVar[type[BaseModel]] = StripeOptions
+    fetches: ClassVar[bool] = True  # thin events only
     events: ClassVar[dict[str, str]] = {
         "checkout.session.completed": "Checkout Completed",
         "checkout.session.async_payment_succeeded": "Checkout Payment Succeeded",
@@ -210,9 +253,13 @@ class StripeSource(HmacSource):
 
     def map(self, envelope: Envelope, ctx: MapContext) -> MapResult:
         body = envelope.json_body()
+        if isinstance(body, dict) and body.get("object") == THIN_EVENT:
+            return self._map_thin(body, ctx)
         if (skipped := _skip(body, ctx)) is not None:
             return skipped
-        event = parse_model(StripeEvent, body, "Stripe event")  # the one validation of a mapped event
+        return self._map_event(parse_model(StripeEvent, body, "Stripe event"), ctx)  # the one validation
+
+    def _map_event(self, event: StripeEvent, ctx: MapContext) -> MapResult:
         options = ctx.options(StripeOptions)
         obj = event.data.object
         track = ctx.track(
@@ -225,3 +272,19 @@ class StripeSource(HmacSource):
             event_properties=_event_properties(event, obj),
         )
         return MapResult(event_type=event.type, events=(track,))
+
+    def _map_thin(self, body: dict[str, Any], ctx: MapContext) -> MapResult:
+        """A thin event: its related object fetched, then mapped as a snapshot event of the same type."""
+        kind = str(body.get("type") or "").removeprefix("v1.")
+        if (skipped := ctx.unmapped(kind)) is not None:
+            return skipped
+        thin = parse_model(ThinEvent, body, "Stripe thin event")
+        url = thin.related_object.url
+        if not _OBJECT_PATH.fullmatch(url) or ".." in url:
+            raise MappingError("Stripe thin event does not match the expected shape (related_object.url)")
+        options = ctx.options(StripeOptions)
+        answer = ctx.fetch(FetchRequest(source=self.name, base_url=options.api_base_url, path=url, what="object"))
+        created = thin.created if isinstance(thin.created, int) else iso_to_ms(thin.created) // 1000
+        snapshot = {"id": thin.id, "type": kind, "created": created, "livemode": thin.livemode}
+        event = parse_model(StripeEvent, {**snapshot, "data": {"object": answer}}, "Stripe related object")
+        return self._map_event(event, ctx)
