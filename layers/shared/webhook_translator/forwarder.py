@@ -2,13 +2,10 @@
 
 For every record, one outcome, decided in :meth:`Forwarder.handle` only:
 
-* **delivered** / **skipped** (an event type that is not mapped or dropped by
-  configuration): success, SQS deletes it;
-* **permanent** (``MappingError`` — ``no_identity``, ``invalid_payload``,
-  ``stale_event``, ``invalid_envelope``, ``unknown_source``, ``mapper_error`` —
-  or Ours refusing the payload, or the token once the auth grace period is over):
-  sent to the DLQ *at once*, original body intact, with message attributes naming
-  the reason and the history of earlier rounds; then success;
+* **delivered** / **skipped** (a type not mapped, or dropped by configuration): SQS deletes it;
+* **permanent** (``MappingError`` — ``no_identity``, ``invalid_payload``, ``stale_event``, ``invalid_envelope``,
+  ``unknown_source``, ``mapper_error`` —, Ours refusing the payload, the token after the auth grace period):
+  to the DLQ *at once*, body intact, with attributes naming the reason and the earlier rounds;
 * **retryable** (429, 5xx, timeouts, the circuit open, the secret unreadable, the token refused
   within the grace period): left on the queue for a backoff growing with the attempts
   (``Retry-After`` honoured), in ``batchItemFailures`` — until the outage budget
