@@ -139,6 +139,10 @@ def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any
 _CfnLoader.add_multi_constructor("!", _tag)
 
 
+#: what ``!Ref AWS::NoValue`` resolves to: the property (here, the variable) is left out
+_NO_VALUE = object()
+
+
 class _Template:
     def __init__(self, doc: dict[str, Any]) -> None:
         self.doc = doc
@@ -148,7 +152,7 @@ class _Template:
             return value
         ((fn, arg),) = value.items()
         if fn in ("Ref", "Fn::Ref"):
-            return self.ref(str(arg))
+            return _NO_VALUE if arg == "AWS::NoValue" else self.ref(str(arg))
         if fn == "If":
             condition, yes, no = arg
             return self.resolve(yes if self.condition(condition) else no)
@@ -183,7 +187,8 @@ def function_env(logical_id: str, template: Path = ROOT / "template.yaml") -> di
     variables |= doc.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
     props = doc["Resources"][logical_id]["Properties"]
     variables |= props.get("Environment", {}).get("Variables", {})
-    env = {str(k): str(t.resolve(v)) for k, v in variables.items()}
+    resolved = {str(k): t.resolve(v) for k, v in variables.items()}
+    env = {k: str(v) for k, v in resolved.items() if v is not _NO_VALUE}
     memory = props.get("MemorySize", doc.get("Globals", {}).get("Function", {}).get("MemorySize", 128))
     env |= lambda_platform_env(logical_id, int(memory))
     return env
