@@ -1,4 +1,4 @@
-"""``make bench`` starts the functions with the environment template.yaml gives them: that reading must follow the template."""
+"""``make bench`` starts the functions with the environment template.yaml gives them, read as Lambda would."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import pytest
 
 _PATH = Path(__file__).resolve().parents[2] / "bench" / "lambda_env.py"
 _SPEC = importlib.util.spec_from_file_location("bench_lambda_env", _PATH)
-assert _SPEC is not None and _SPEC.loader is not None
+assert _SPEC is not None
+assert _SPEC.loader is not None
 lambda_env = importlib.util.module_from_spec(_SPEC)
 sys.modules[_SPEC.name] = lambda_env
 _SPEC.loader.exec_module(lambda_env)
