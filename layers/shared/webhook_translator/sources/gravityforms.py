@@ -27,24 +27,14 @@ structured answers; text and multi-input fields (checkboxes, addresses) only whe
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from pydantic import BaseModel
-
 from webhook_translator.envelope import Envelope
-from webhook_translator.errors import BadRequest, MappingError
-from webhook_translator.sources.base import Source, require_id
-from webhook_translator.sources.common import Person, clean, fit_properties, iso_to_ms
-from webhook_translator.sources.context import MapContext, MapResult
-from webhook_translator.sources.flat import JSON, fields_or_none, flat_answers, media_type
-from webhook_translator.sources.forms import FormOptions, form_policy
+from webhook_translator.sources.common import Person, clean, iso_to_ms
+from webhook_translator.sources.flat import flat_answers
+from webhook_translator.sources.flat_source import FlatFormSource
 from webhook_translator.sources.identity import Answer
-from webhook_translator.sources.multipart import URLENCODED
-from webhook_translator.sources.request import InboundRequest
-from webhook_translator.sources.tokens import DISPLAY_HEADER, verify_token
 
-SUBMISSION = "submission"
 #: the entry's own properties (never answers)
 _ENTRY = frozenset(
     {
@@ -82,47 +72,20 @@ def _grouped(fields: dict[str, Any], person: Person) -> tuple[dict[str, Any], li
     return single, rows
 
 
-class GravityFormsSource(Source):
+class GravityFormsSource(FlatFormSource):
     name: ClassVar[str] = "gravityforms"
-    options_model: ClassVar[type[BaseModel]] = FormOptions
     title: ClassVar[str] = "Gravity Forms"
-    content_types: ClassVar[tuple[str, ...]] = (JSON, URLENCODED)
-    events: ClassVar[dict[str, str]] = {SUBMISSION: "Form Submitted"}
+    entry_key: ClassVar[str] = "id"
+    entry_label: ClassVar[str] = "entry id"
 
-    def verify(self, request: InboundRequest, secrets: Sequence[str]) -> None:
-        verify_token(request, secrets)
-
-    def sign_headers(self, body: bytes, secret: str, *, now: float, webhook_id: str | None = None) -> dict[str, str]:
-        return {"Content-Type": media_type(body), DISPLAY_HEADER: secret}
-
-    def webhook_id(self, request: InboundRequest) -> str | None:
-        fields = fields_or_none(request.header("content-type") or "", request.body)
-        if fields is None:
-            raise BadRequest("not a Gravity Forms webhook: the body is neither a JSON object nor a form post")
-        entry = fields.get("id")
-        return None if entry in (None, "") else require_id(entry, "not a Gravity Forms webhook: malformed entry id")
-
-    def map(self, envelope: Envelope, ctx: MapContext) -> MapResult:
-        if ctx.dropped(SUBMISSION):
-            return ctx.skip(SUBMISSION, "dropped_by_config")
-        fields = fields_or_none(envelope.content_type, envelope.raw_body)
-        if fields is None:
-            raise MappingError("Gravity Forms webhook is neither a JSON object nor a form post")
-        form_id, created = clean(fields.get("form_id")), clean(fields.get("date_created"))
-        person = Person()
+    def rows(self, fields: dict[str, Any], person: Person) -> list[Answer]:
         single, grouped = _grouped(fields, person)
-        rows = [*flat_answers(single, _ENTRY, person), *grouped]
-        policy = form_policy(ctx, form_id)
-        resolution = policy.resolve(rows, person)
-        answers, _ = policy.properties(rows, resolution)
-        properties = {"form_id": form_id, "entry_id": clean(fields.get("id")), "answers": answers or None}
+        return [*flat_answers(single, _ENTRY, person), *grouped]
+
+    def time_ms(self, fields: dict[str, Any], envelope: Envelope) -> int:
+        created = clean(fields.get("date_created"))
+        return iso_to_ms(created) if created else envelope.received_at_ms
+
+    def default_properties(self, fields: dict[str, Any]) -> dict[str, Any] | None:
         ip = clean(fields.get("ip"))
-        track = ctx.track(
-            SUBMISSION,
-            distinct_id=f"gravityforms:{envelope.webhook_id}",
-            time=iso_to_ms(created) if created else envelope.received_at_ms,
-            event_properties=fit_properties(properties),
-            default_properties={"ip": ip} if ip else None,
-            **resolution.track_fields(),
-        )
-        return MapResult(event_type=SUBMISSION, events=(track,))
+        return {"ip": ip} if ip else None
