@@ -63,32 +63,24 @@ event name; ``drop`` lists provider event types to acknowledge and skip;
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal, NamedTuple, cast
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from webhook_translator import fields as check
+from webhook_translator.document import SourceConfig as SourceConfig
+from webhook_translator.document import TranslatorConfig as TranslatorConfig
+from webhook_translator.document import cls_replace
+from webhook_translator.document import loads_unique as loads_unique
+from webhook_translator.fields import Fault, Invalid
 
 DEFAULT_OURS_API_URL = "https://api.oursprivacy.com/api/v1"
 #: SQS takes 1 MiB (1,048,576 bytes) per message, body and attributes together; 8 KiB is kept for
 #: the envelope's fields and the message attributes. A body is queued as JSON-escaped text, or
 #: compressed (gzip + base64) when that would not fit: a body that fits neither is refused with 413.
 DEFAULT_MAX_BODY_BYTES = 1_040_384
-
-
-class SourceConfig(BaseModel):
-    """Per-source behaviour that can change without code."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    rename: dict[str, str] = Field(default_factory=dict)
-    drop: frozenset[str] = frozenset()
-    options: dict[str, Any] = Field(default_factory=dict)
-    #: a declarative source (its name is the entry's), or the payload mapping of ``standard-webhooks``
-    spec: dict[str, Any] | None = None
 
 
 class InvalidConfiguration(RuntimeError):
@@ -99,108 +91,156 @@ class InvalidConfiguration(RuntimeError):
         self.faults = faults or (message,)
 
 
-class _DuplicateKey(ValueError):
-    pass
+class SettingField(NamedTuple):
+    """One variable of :class:`Settings`: its name in the environment, its default and its parser."""
+
+    alias: str
+    default: Any
+    parse: Callable[[Any, check.Loc], Any]
 
 
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    seen: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in seen:
-            raise _DuplicateKey(f"the key {key[:64]!r} appears twice in one object")
-        seen[key] = value
-    return seen
+def _optional(value: Any, loc: check.Loc) -> str | None:
+    return check.optional_text(value, loc)
 
 
-def loads_unique(text: str) -> Any:
-    """JSON whose objects have unique keys (``json.loads`` keeps the last of two silently); ValueError."""
-    try:
-        return json.loads(text, object_pairs_hook=_unique_keys)
-    except _DuplicateKey:
-        raise
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"not valid JSON (line {exc.lineno} column {exc.colno}: {exc.msg})") from None
+def _int(default: int, *, gt: int | None = None, ge: int | None = None, le: int | None = None) -> Any:
+    def parse(value: Any, loc: check.Loc) -> int:
+        number = check.integer(value, loc)
+        check.bounded(number, loc, gt=gt, ge=ge, le=le)
+        return number
+
+    return default, parse
 
 
-class TranslatorConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+def _positive_float(default: float) -> Any:
+    def parse(value: Any, loc: check.Loc) -> float:
+        number = check.number(value, loc)
+        check.bounded(number, loc, gt=0)
+        return number
 
-    sources: dict[str, SourceConfig] = Field(default_factory=dict)
-
-    def source(self, name: str) -> SourceConfig:
-        return self.sources.get(name) or SourceConfig()
+    return default, parse
 
 
-class Settings(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+def _translator_config(value: Any, loc: check.Loc) -> TranslatorConfig:
+    if isinstance(value, str):
+        try:
+            value = loads_unique(value or "{}")
+        except ValueError as exc:
+            raise check.fault(loc, str(exc)) from None
+    return TranslatorConfig.model_validate(value, loc)
 
-    queue_url: str | None = Field(default=None, alias="QUEUE_URL")
-    dlq_url: str | None = Field(default=None, alias="DLQ_URL")
-    secret_id: str | None = Field(default=None, alias="SECRET_ID")
-    ours_api_url: str = Field(default=DEFAULT_OURS_API_URL, alias="OURS_API_URL")
-    max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, alias="MAX_BODY_BYTES", gt=0, le=DEFAULT_MAX_BODY_BYTES)
-    secret_max_age: int = Field(default=300, alias="SECRET_MAX_AGE", ge=0)
-    max_receive_count: int = Field(default=200, alias="MAX_RECEIVE_COUNT", ge=1, le=1000)
-    outage_budget_seconds: int = Field(default=86_400, alias="OUTAGE_BUDGET_SECONDS", ge=60, le=1_209_600)
-    auth_grace_seconds: int = Field(default=900, alias="AUTH_GRACE_SECONDS", ge=0, le=86_400)
-    queue_retention_seconds: int = Field(default=345_600, alias="QUEUE_RETENTION_SECONDS", ge=60, le=1_209_600)
-    retry_max_delay: int = Field(default=600, alias="RETRY_MAX_DELAY", ge=1, le=43_200)
-    stale_event_policy: Literal["dlq", "send_without_time"] = Field(default="dlq", alias="STALE_EVENT_POLICY")
-    ours_connect_timeout: float = Field(default=3.05, alias="OURS_CONNECT_TIMEOUT", gt=0)
+
+def _names(value: Any, loc: check.Loc) -> frozenset[str] | None:
+    if isinstance(value, str):
+        return frozenset(name for name in value.replace(",", " ").split() if name)
+    return None if value is None else check.text_set(value, loc)
+
+
+def _url(value: Any, loc: check.Loc) -> str:
+    return check.text(value, loc).rstrip("/")
+
+
+def _policy(value: Any, loc: check.Loc) -> str:
+    return check.one_of(value, loc, ("dlq", "send_without_time"))
+
+
+_FIELDS: dict[str, tuple[str, tuple[Any, Callable[[Any, check.Loc], Any]]]] = {
+    "queue_url": ("QUEUE_URL", (None, _optional)),
+    "dlq_url": ("DLQ_URL", (None, _optional)),
+    "secret_id": ("SECRET_ID", (None, _optional)),
+    "ours_api_url": ("OURS_API_URL", (DEFAULT_OURS_API_URL, _url)),
+    "max_body_bytes": ("MAX_BODY_BYTES", _int(DEFAULT_MAX_BODY_BYTES, gt=0, le=DEFAULT_MAX_BODY_BYTES)),
+    "secret_max_age": ("SECRET_MAX_AGE", _int(300, ge=0)),
+    "max_receive_count": ("MAX_RECEIVE_COUNT", _int(200, ge=1, le=1000)),
+    "outage_budget_seconds": ("OUTAGE_BUDGET_SECONDS", _int(86_400, ge=60, le=1_209_600)),
+    "auth_grace_seconds": ("AUTH_GRACE_SECONDS", _int(900, ge=0, le=86_400)),
+    "queue_retention_seconds": ("QUEUE_RETENTION_SECONDS", _int(345_600, ge=60, le=1_209_600)),
+    "retry_max_delay": ("RETRY_MAX_DELAY", _int(600, ge=1, le=43_200)),
+    "stale_event_policy": ("STALE_EVENT_POLICY", ("dlq", _policy)),
+    "ours_connect_timeout": ("OURS_CONNECT_TIMEOUT", _positive_float(3.05)),
+    "ours_read_timeout": ("OURS_READ_TIMEOUT", _positive_float(5.0)),
+    "provider_connect_timeout": ("PROVIDER_CONNECT_TIMEOUT", _positive_float(3.05)),
+    "provider_read_timeout": ("PROVIDER_READ_TIMEOUT", _positive_float(5.0)),
+    "forward_concurrency": ("FORWARD_CONCURRENCY", _int(10, ge=1, le=64)),
+    "ours_batch_rows": ("OURS_BATCH_ROWS", _int(100, ge=1, le=1000)),
+    "translator_config": ("TRANSLATOR_CONFIG", (None, _translator_config)),
+    "enabled_sources": ("ENABLED_SOURCES", (None, _names)),
+    "translator_config_file": ("TRANSLATOR_CONFIG_FILE", (None, _optional)),
+    "translator_config_parameter": ("TRANSLATOR_CONFIG_PARAMETER", (None, _optional)),
+}
+
+
+@dataclass(frozen=True, init=False)
+class Settings:
+    """The environment, validated: built from the variables' names (``QUEUE_URL=…``) or the attributes'."""
+
+    queue_url: str | None
+    dlq_url: str | None
+    secret_id: str | None
+    ours_api_url: str
+    max_body_bytes: int
+    secret_max_age: int
+    max_receive_count: int
+    outage_budget_seconds: int
+    auth_grace_seconds: int
+    queue_retention_seconds: int
+    retry_max_delay: int
+    stale_event_policy: Literal["dlq", "send_without_time"]
+    ours_connect_timeout: float
     #: short enough that a 401 → re-read → resend fits the forwarder's 30 s; a timeout is retried (same distinctId)
-    ours_read_timeout: float = Field(default=5.0, alias="OURS_READ_TIMEOUT", gt=0)
+    ours_read_timeout: float
     #: the fetch step's provider API calls (Graph, Acuity…): a timeout is retried like an Ours timeout
-    provider_connect_timeout: float = Field(default=3.05, alias="PROVIDER_CONNECT_TIMEOUT", gt=0)
-    provider_read_timeout: float = Field(default=5.0, alias="PROVIDER_READ_TIMEOUT", gt=0)
-    forward_concurrency: int = Field(default=10, alias="FORWARD_CONCURRENCY", ge=1, le=64)
-    ours_batch_rows: int = Field(default=100, alias="OURS_BATCH_ROWS", ge=1, le=1000)
-    translator_config: TranslatorConfig = Field(default_factory=TranslatorConfig, alias="TRANSLATOR_CONFIG")
+    provider_connect_timeout: float
+    provider_read_timeout: float
+    forward_concurrency: int
+    ours_batch_rows: int
+    translator_config: TranslatorConfig
     #: the sources the receiver answers for (comma-separated); unset: every registered source. Any other
     #: source answers 404 unknown_source before the secret is read (a scanner's probe is no 503)
-    enabled_sources: frozenset[str] | None = Field(default=None, alias="ENABLED_SOURCES")
+    enabled_sources: frozenset[str] | None
+    translator_config_file: str | None
+    translator_config_parameter: str | None
 
-    @field_validator("enabled_sources", mode="before")
-    @classmethod
-    def _split_names(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return frozenset(name for name in value.replace(",", " ").split() if name)
-        return value
+    #: every setting by attribute name: its variable (``alias``), its ``default`` and its parser
+    model_fields: ClassVar[Mapping[str, SettingField]] = {
+        name: SettingField(alias, default, parse) for name, (alias, (default, parse)) in _FIELDS.items()
+    }
 
-    translator_config_file: str | None = Field(default=None, alias="TRANSLATOR_CONFIG_FILE")
-    translator_config_parameter: str | None = Field(default=None, alias="TRANSLATOR_CONFIG_PARAMETER")
+    def __init__(self, **values: Any) -> None:
+        """Validate ``values`` (by variable or attribute name; others ignored); :class:`InvalidConfiguration`."""
+        faults: list[Fault] = []
+        for name, spec in self.model_fields.items():
+            given = values.get(spec.alias, values.get(name, spec.default))
+            try:
+                value = spec.default if given is None and spec.default is None else spec.parse(given, (spec.alias,))
+            except Invalid as exc:
+                faults += exc.errors
+                value = spec.default
+            object.__setattr__(self, name, value)
+        if self.translator_config is None:
+            object.__setattr__(self, "translator_config", TranslatorConfig())
+        if not faults:
+            faults = self._one_document()
+        if faults:
+            lines = tuple(f"{f.where or 'environment'}: {f.msg}" for f in faults)
+            raise InvalidConfiguration(f"invalid configuration: {'; '.join(lines)}", lines)
 
-    @field_validator("translator_config", mode="before")
-    @classmethod
-    def _parse_json(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return loads_unique(value or "{}")
-        return value
-
-    @model_validator(mode="after")
-    def _one_document(self) -> Settings:
+    def _one_document(self) -> list[Fault]:
         given = ["TRANSLATOR_CONFIG"] if self.translator_config != TranslatorConfig() else []
         given += ["TRANSLATOR_CONFIG_FILE"] if self.translator_config_file else []
         given += ["TRANSLATOR_CONFIG_PARAMETER"] if self.translator_config_parameter else []
         if len(given) > 1:
-            raise ValueError(f"set only one of {', '.join(given)} (one translator configuration document)")
-        return self
+            return [Fault((), f"set only one of {', '.join(given)} (one translator configuration document)")]
+        return []
 
-    @field_validator("ours_api_url")
-    @classmethod
-    def _strip_slash(cls, value: str) -> str:
-        return value.rstrip("/")
+    def model_copy(self, *, update: Mapping[str, Any] | None = None) -> Settings:
+        """A copy with some attributes changed (unchecked: the caller's values are already valid)."""
+        return cast(Settings, cls_replace(self, update))
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
-        try:
-            return cls.model_validate({k: v for k, v in env.items() if v != ""})
-        except ValidationError as exc:
-            faults = tuple(
-                f"{'.'.join(str(p) for p in e['loc']) or 'environment'}: {e['msg'].removeprefix('Value error, ')}"
-                for e in exc.errors(include_input=False)
-            )
-            raise InvalidConfiguration(f"invalid configuration: {'; '.join(faults)}", faults) from None
+        return cls(**{k: v for k, v in env.items() if v != ""})
 
 
 @lru_cache(maxsize=1)

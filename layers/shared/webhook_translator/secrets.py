@@ -22,11 +22,12 @@ import json
 import threading
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Annotated, Any, Protocol
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
-
+from webhook_translator import fields as check
 from webhook_translator.errors import ConfigurationError
+from webhook_translator.fields import Invalid
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.parameters import SecretsProvider
@@ -37,39 +38,70 @@ if TYPE_CHECKING:
 __all__ = ["SecretDocument", "SecretSource", "SecretStore", "SourceSecrets", "StaticSecrets"]
 
 
-def _clean_secret(value: str) -> str:
+def _clean_secret(value: Any, loc: check.Loc) -> str:
     """Secrets are pasted by hand: a trailing newline is a typo, an empty string a mistake."""
-    stripped = value.strip()
+    stripped = check.text(value, loc).strip()
     if not stripped:
-        raise ValueError("must not be empty")
+        raise check.fault(loc, "Value error, must not be empty")
     return stripped
 
 
-#: a secret value: trimmed, never empty
-Secret = Annotated[str, AfterValidator(_clean_secret)]
+def _optional_secret(value: Any, loc: check.Loc) -> str | None:
+    return None if value is None else _clean_secret(value, loc)
 
 
-class SourceSecrets(BaseModel):
+def _secret_list(value: Any, loc: check.Loc) -> list[str]:
+    if not isinstance(value, list):
+        raise check.fault(loc, "Input should be a valid list")
+    return check.each(enumerate(value), loc, _clean_secret)
+
+
+@dataclass(frozen=True)
+class SourceSecrets:
     """One source's entry: the signing secrets (any one may match, for rotation), an optional Ours token,
     and for a source that fetches from its provider (the fetch step) its API credential
     (``api_token``, with ``api_user`` for Basic auth) and Meta's GET-handshake ``verify_token``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    signing_secrets: list[str] = field(default_factory=list)
+    ours_token: str | None = None
+    api_token: str | None = None
+    api_user: str | None = None
+    verify_token: str | None = None
 
-    signing_secrets: list[Secret] = Field(default_factory=list)
-    ours_token: Secret | None = None
-    api_token: Secret | None = None
-    api_user: Secret | None = None
-    verify_token: Secret | None = None
+    @classmethod
+    def model_validate(cls, data: Any, loc: check.Loc = ()) -> SourceSecrets:
+        return cls(**check.object_fields(data, loc, "SourceSecrets", _ENTRY))
 
 
-class SecretDocument(BaseModel):
+_ENTRY: Mapping[str, check.Parser] = {
+    "signing_secrets": _secret_list,
+    "ours_token": _optional_secret,
+    "api_token": _optional_secret,
+    "api_user": _optional_secret,
+    "verify_token": _optional_secret,
+}
+
+
+def _entries(value: Any, loc: check.Loc) -> dict[str, SourceSecrets]:
+    if not isinstance(value, dict):
+        raise check.fault(loc, "Input should be a valid dictionary")
+    return dict(zip(value, check.each(value.items(), loc, SourceSecrets.model_validate), strict=True))
+
+
+_DOCUMENT: Mapping[str, check.Parser] = {"ours_token": _optional_secret, "sources": _entries}
+
+
+@dataclass(frozen=True)
+class SecretDocument:
     """The whole secret: a default Ours token and the per-source entries."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    ours_token: str | None = None
+    sources: dict[str, SourceSecrets] = field(default_factory=dict)
 
-    ours_token: Secret | None = None
-    sources: dict[str, SourceSecrets] = Field(default_factory=dict)
+    @classmethod
+    def model_validate(cls, data: Any) -> SecretDocument:
+        """The document from parsed JSON; :class:`~webhook_translator.fields.Invalid` names every fault."""
+        return cls(**check.object_fields(data, (), "SecretDocument", _DOCUMENT))
 
     @classmethod
     def parse(cls, text: str | bytes | Mapping[str, Any], *, name: str = "the secret") -> SecretDocument:
@@ -89,11 +121,8 @@ class SecretDocument(BaseModel):
             raise ConfigurationError(f"{name} must be a JSON object, not {_json_kind(data)}")
         try:
             return cls.model_validate(data)
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in err['loc']) or '(document)'}: {err['msg']}"
-                for err in exc.errors(include_input=False, include_url=False, include_context=False)
-            )
+        except Invalid as exc:
+            problems = "; ".join(f"{err.where or '(document)'}: {err.msg}" for err in exc.errors)
             raise ConfigurationError(f"{name} is invalid: {problems}") from None
 
     def signing_secrets_for(self, source: str) -> list[str]:

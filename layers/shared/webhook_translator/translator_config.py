@@ -22,9 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
-
 from webhook_translator.config import InvalidConfiguration, Settings, TranslatorConfig, loads_unique
+from webhook_translator.fields import EXTRA, Invalid
 
 if TYPE_CHECKING:
     from webhook_translator.sources.base import Source
@@ -71,11 +70,8 @@ def parse(text: str | bytes, origin: str) -> TranslatorConfig:
         raise ConfigInvalid(origin, [str(exc)]) from None
     try:
         return TranslatorConfig.model_validate(data)
-    except ValidationError as exc:
-        faults = [
-            f"{_where(e['loc'])}: {'unknown key' if e['type'] == 'extra_forbidden' else e['msg']}"
-            for e in exc.errors(include_input=False)
-        ]
+    except Invalid as exc:
+        faults = [f"{_where(e.loc)}: {'unknown key' if e.msg == EXTRA else e.msg}" for e in exc.errors]
         raise ConfigInvalid(origin, faults) from None
 
 
@@ -160,6 +156,10 @@ def _check_options(config: TranslatorConfig, registry: Mapping[str, Source], fau
             if entry.spec is None:
                 faults.append(f"sources.{name[:64]}: unknown source (known: {', '.join(sorted(registry))})")
             continue
+        if not entry.options:
+            continue  # every options model takes {} (its defaults): neither it nor pydantic is imported
+        from pydantic import ValidationError
+
         try:
             source.options_model.model_validate(entry.options)
         except ValidationError as exc:

@@ -21,7 +21,7 @@ ADD = "/rest/v1/allowed-events"
 
 
 def emitted(config: str = "{}") -> list[str]:
-    names: list[str] = allowlist_names(source_rows(REGISTRY, TranslatorConfig.model_validate_json(config)))
+    names: list[str] = allowlist_names(source_rows(REGISTRY, TranslatorConfig.model_validate(json.loads(config))))
     return names
 
 
