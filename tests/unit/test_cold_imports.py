@@ -84,12 +84,12 @@ def test_a_mapped_webhook_builds_the_models_on_first_use() -> None:
         "from webhook_translator.sources.context import MapContext\n"
         "from webhook_translator.sources.registry import REGISTRY\n"
         "source = REGISTRY['stripe']\n"
-        "from webhook_translator.sources.stripe import StripeEvent\n"
+        "from webhook_translator.sources.stripe_models import StripeEvent\n"
         "StripeEvent.model_validate({'id': 'evt_1', 'type': 'invoice.paid', 'created': 1, 'data': {'object': {}}})"
     )
     # Then the event model is built then (and only the models it uses)
-    assert "webhook_translator.sources.stripe.StripeEvent" in found["built"]
-    assert "webhook_translator.sources.stripe.StripeOptions" not in found["built"]
+    assert "webhook_translator.sources.stripe_models.StripeEvent" in found["built"]
+    assert "webhook_translator.sources.stripe_models.StripeOptions" not in found["built"]
 
 
 def test_every_registered_source_is_importable_under_its_name() -> None:

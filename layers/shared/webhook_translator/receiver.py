@@ -135,7 +135,8 @@ class _Enabled(Mapping[str, Source]):
 
 
 def enabled_registry(registry: Mapping[str, Source], enabled: frozenset[str] | None) -> Mapping[str, Source]:
-    """The sources ``ENABLED_SOURCES`` names (all when unset); a name that is no source fails the init."""
+    """The sources ``ENABLED_SOURCES`` names (all when unset), each made now; a name that is no source fails
+    the init. Unset, a source is imported by its first webhook (the receiver serves a few of the many)."""
     if enabled is None:
         return registry
     unknown = sorted(enabled - set(registry))
@@ -144,6 +145,8 @@ def enabled_registry(registry: Mapping[str, Source], enabled: frozenset[str] | N
             f"ENABLED_SOURCES names no registered source: {', '.join(n[:64] for n in unknown)}; "
             f"known: {', '.join(sorted(registry))}"
         )
+    for name in sorted(enabled):
+        registry[name]  # imported now, in Lambda's init (full CPU), rather than by the source's first webhook
     return _Enabled(registry, enabled)
 
 

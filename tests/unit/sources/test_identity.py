@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from webhook_translator.config import TranslatorConfig
-from webhook_translator.sources.forms import FormOptions
+from webhook_translator.sources.forms_models import FormOptions
 from webhook_translator.sources.identity import Answer, consent_value, resolve_identity
 from webhook_translator.sources.labels import EXACT, WORDS, is_email_address, matcher
 from webhook_translator.sources.minimise import event_answers, included

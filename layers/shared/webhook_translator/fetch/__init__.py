@@ -31,25 +31,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
-
-from pydantic import AfterValidator
+from typing import Any, Literal
 
 from webhook_translator.errors import RetryableDeliveryError, TranslatorError
 
-__all__ = ["ApiBaseUrl", "Classify", "Fetch", "FetchRequest", "worst"]
+__all__ = ["Classify", "Fetch", "FetchRequest", "worst"]
 
-
-def _base_url(value: str) -> str:
-    parts = urlsplit(value.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-        raise ValueError("must be an http(s) URL without query or fragment")
-    return value.strip().rstrip("/")
-
-
-#: the per-source option ``api_base_url`` (DESIGN.md): the base up to and including the version segment
-ApiBaseUrl = Annotated[str, AfterValidator(_base_url)]
 
 #: a provider's own error shapes turned into the HTTP status they mean: (status, parsed body) → status
 Classify = Callable[[int, Any], int]

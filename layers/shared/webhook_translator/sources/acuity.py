@@ -22,19 +22,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qs, quote
-
-from pydantic import BaseModel, ConfigDict
 
 from webhook_translator.envelope import Envelope
 from webhook_translator.errors import MappingError
-from webhook_translator.fetch import ApiBaseUrl, FetchRequest
-from webhook_translator.sources.base import HmacSource, require, require_id
-from webhook_translator.sources.common import LaxModel, Person, compact
+from webhook_translator.fetch import FetchRequest
+from webhook_translator.sources.base import HmacSource, ModelRef, require, require_id
+from webhook_translator.sources.common import Person, compact
 from webhook_translator.sources.context import MapContext, MapResult, parse_model
 from webhook_translator.sources.request import InboundRequest
 from webhook_translator.sources.signing import HmacScheme
+
+if TYPE_CHECKING:
+    from webhook_translator.sources.acuity_models import Appointment
 
 SCHEDULED = "scheduled"
 RESCHEDULED = "rescheduled"
@@ -42,36 +43,6 @@ CANCELED = "canceled"
 CHANGED = "changed"
 DEFAULT_ACUITY_URL = "https://acuityscheduling.com/api/v1"
 FORM = "application/x-www-form-urlencoded"
-
-
-class AcuityOptions(BaseModel):
-    """``api_base_url`` (the Acuity API with its version), ``map_changed`` (map ``changed``; default off)."""
-
-    model_config = ConfigDict(extra="forbid", defer_build=True)
-
-    api_base_url: ApiBaseUrl = DEFAULT_ACUITY_URL
-    map_changed: bool = False
-
-
-class Appointment(LaxModel):
-    """The fields of ``GET /appointments/{id}`` this source reads — and no others (no forms, no notes)."""
-
-    id: int | str
-    email: str | None = None
-    phone: str | None = None
-    firstName: str | None = None  # Acuity's own names
-    lastName: str | None = None
-    datetime: str | None = None
-    endTime: str | None = None
-    duration: str | int | None = None
-    type: str | None = None
-    appointmentTypeID: int | str | None = None
-    calendarID: int | str | None = None
-    timezone: str | None = None
-    price: str | None = None
-    paid: str | None = None
-    amountPaid: str | None = None
-    canceled: bool | None = None
 
 
 def notification(body: bytes) -> dict[str, str]:
@@ -124,7 +95,7 @@ class AcuitySource(HmacSource):
     title: ClassVar[str] = "Acuity Scheduling"
     content_types: ClassVar[tuple[str, ...]] = (FORM,)
     fetches: ClassVar[bool] = True
-    options_model: ClassVar[type[BaseModel]] = AcuityOptions
+    options_model = ModelRef("webhook_translator.sources.acuity_models:AcuityOptions")
     scheme: ClassVar[HmacScheme] = HmacScheme(
         header="x-acuity-signature", display_header="X-Acuity-Signature", encoding="base64"
     )
@@ -146,6 +117,8 @@ class AcuitySource(HmacSource):
         return f"{action}:{ident}"
 
     def map(self, envelope: Envelope, ctx: MapContext) -> MapResult:
+        from webhook_translator.sources.acuity_models import AcuityOptions, Appointment
+
         form = notification(envelope.raw_body)
         action, ident = form.get("action") or "-", (form.get("id") or "").strip()
         if (skipped := ctx.unmapped(action)) is not None:

@@ -7,25 +7,36 @@ The parts a source is made of live beside it: :mod:`.request` (the webhook as re
 from __future__ import annotations
 
 import hashlib
+import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
-
-from pydantic import BaseModel, ConfigDict
 
 from webhook_translator.errors import BadRequest, MethodNotAllowed
 from webhook_translator.sources.request import InboundRequest
 from webhook_translator.sources.signing import HmacScheme
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from webhook_translator.envelope import Envelope
     from webhook_translator.sources.context import MapContext, MapResult
 
 
-class NoOptions(BaseModel):
-    """A source without options: any key is a mistake."""
+class ModelRef:
+    """A class attribute naming a pydantic model as ``"module:Name"``, imported when first read.
 
-    model_config = ConfigDict(extra="forbid", defer_build=True)
+    A source module imports no pydantic (the receiver imports it to verify: :mod:`.models`);
+    its options model is needed only when a configuration sets options, or by its mapper.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __get__(self, instance: object, owner: type | None = None) -> type[BaseModel]:
+        module, _, name = self.path.partition(":")
+        model: type[BaseModel] = getattr(importlib.import_module(module), name)
+        return model
 
 
 # --- the source ------------------------------------------------------------------------------------
@@ -45,8 +56,8 @@ class Source(ABC):
     forwarded_headers: ClassVar[tuple[str, ...]] = ()
     #: whether its mapper fetches details from the provider's API (the fetch step: ``ctx.fetch``)
     fetches: ClassVar[bool] = False
-    #: the model of this source's ``options`` in TRANSLATOR_CONFIG (checked when the forwarder starts)
-    options_model: ClassVar[type[BaseModel]] = NoOptions
+    #: the model of this source's ``options`` in TRANSLATOR_CONFIG (checked when the functions start)
+    options_model = ModelRef("webhook_translator.sources.models:NoOptions")
 
     @abstractmethod
     def verify(self, request: InboundRequest, secrets: Sequence[str]) -> None:

@@ -21,86 +21,31 @@ only when option ``include`` names their question.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-from pydantic import BaseModel, Field
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from webhook_translator.envelope import Envelope
 from webhook_translator.errors import MappingError
-from webhook_translator.sources.base import HmacSource, mapped_part, require_id
-from webhook_translator.sources.common import LaxModel, Person, fit_properties, iso_to_ms
+from webhook_translator.sources.base import HmacSource, ModelRef, mapped_part, require_id
+from webhook_translator.sources.common import Person, fit_properties, iso_to_ms
 from webhook_translator.sources.context import MapContext, MapResult, parse_model
-from webhook_translator.sources.forms import FormOptions, form_policy
+from webhook_translator.sources.forms import form_policy
 from webhook_translator.sources.identity import Answer
 from webhook_translator.sources.request import InboundRequest
 from webhook_translator.sources.signing import HmacScheme
+
+if TYPE_CHECKING:
+    from webhook_translator.sources.calendly_models import (
+        Cancellation,
+        Payload,
+        QuestionAnswer,
+        RoutingResult,
+        ScheduledEvent,
+    )
 
 CREATED = "invitee.created"
 CANCELED = "invitee.canceled"
 NO_SHOW = "invitee_no_show.created"
 ROUTING = "routing_form_submission.created"
-
-
-class QuestionAnswer(LaxModel):
-    question: str | None = None
-    answer: Any = None
-
-
-class Location(LaxModel):
-    type: str | None = None
-
-
-class ScheduledEvent(LaxModel):
-    uri: str | None = None
-    name: str | None = None
-    status: str | None = None
-    start_time: str | None = None
-    end_time: str | None = None
-    event_type: str | None = None
-    location: Location | None = None
-
-
-class Cancellation(LaxModel):
-    canceler_type: str | None = None
-    reason: str | None = None
-
-
-class RoutingResult(LaxModel):
-    type: str | None = None
-    value: Any = None
-
-
-class Payload(LaxModel):
-    """An invitee (``invitee.*``, ``invitee_no_show.created``) or a routing form submission."""
-
-    uri: str = Field(min_length=1)
-    # invitee
-    email: str | None = None
-    name: str | None = None
-    first_name: str | None = None
-    last_name: str | None = None
-    text_reminder_number: str | None = None
-    timezone: str | None = None
-    status: str | None = None
-    rescheduled: bool | None = None
-    old_invitee: str | None = None
-    new_invitee: str | None = None
-    event: str | None = None
-    scheduled_event: ScheduledEvent | None = None
-    cancellation: Cancellation | None = None
-    # routing form submission
-    routing_form: str | None = None
-    result: RoutingResult | None = None
-    submitter: str | None = None
-    # both
-    questions_and_answers: list[QuestionAnswer] = Field(default_factory=list)
-    tracking: dict[str, Any] | None = None
-
-
-class CalendlyEvent(LaxModel):
-    event: str = Field(min_length=1)
-    created_at: str = Field(min_length=1)
-    payload: dict[str, Any] | None = None
 
 
 # --- the mapper's steps: identity and user properties → answers → event properties ----------------
@@ -186,7 +131,7 @@ def _routing_result(result: RoutingResult | None) -> dict[str, Any]:
 
 class CalendlySource(HmacSource):
     name: ClassVar[str] = "calendly"
-    options_model: ClassVar[type[BaseModel]] = FormOptions
+    options_model = ModelRef("webhook_translator.sources.forms_models:FormOptions")
     title: ClassVar[str] = "Calendly"
     scheme: ClassVar[HmacScheme] = HmacScheme(
         header="calendly-webhook-signature",
@@ -212,6 +157,8 @@ class CalendlySource(HmacSource):
         return f"{kind}:{uri}"
 
     def map(self, envelope: Envelope, ctx: MapContext) -> MapResult:
+        from webhook_translator.sources.calendly_models import CalendlyEvent, Payload
+
         event = parse_model(CalendlyEvent, envelope.json_body(), "Calendly webhook")
         kind = event.event
         if (skipped := ctx.unmapped(kind)) is not None:

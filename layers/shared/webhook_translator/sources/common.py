@@ -9,12 +9,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal, get_args
-
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from typing import Any, Literal, get_args
 
 from webhook_translator.errors import MappingError
-from webhook_translator.ours.limits import fit_properties as fit_properties  # the mappers import it from here
 
 #: ISO 4217 currencies Stripe treats as zero-decimal (amounts are whole units)
 ZERO_DECIMAL = frozenset(
@@ -108,18 +105,14 @@ Target = Literal[
     "sccid",
 ]
 TARGETS: frozenset[str] = frozenset(get_args(Target))
-#: a ``userProperties.consent`` key (``marketing``, ``analytics``, ``ad_storage``…)
-ConsentKey = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z][A-Za-z0-9_-]*$")]
 
 
-class LaxModel(BaseModel):
-    """The base of the provider payload models: unknown keys ignored (providers add fields).
+def fit_properties(value: Mapping[str, Any]) -> dict[str, Any]:
+    """:func:`webhook_translator.ours.limits.fit_properties` (the mappers import it from here); imported on
+    first use, as the limits' module needs pydantic and a source module must not (:mod:`.models`)."""
+    from webhook_translator.ours.limits import fit_properties as fit
 
-    ``defer_build``: a model's schema is built on its first validation (in the forwarder), so
-    importing a source module (the receiver does, to verify) builds none of its payload models.
-    """
-
-    model_config = ConfigDict(extra="ignore", defer_build=True)
+    return fit(value)
 
 
 def scalar_text(value: Any) -> str | None:

@@ -11,17 +11,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
-from pydantic import BaseModel, ValidationError
-
 from webhook_translator.config import SourceConfig
 from webhook_translator.errors import MappingError, TranslatorError
-from webhook_translator.ours.models import WINDOW_MS, TrackEvent
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel, ValidationError
+
     from webhook_translator.fetch import Fetch, FetchRequest
+    from webhook_translator.ours.models import TrackEvent
     from webhook_translator.sources.base import Source
 
-ModelT = TypeVar("ModelT", bound=BaseModel)
+# pydantic and the Ours models are imported where they are used (in the forwarder): a source module
+# imports this one, and the receiver imports the source module to verify a webhook (sources/models.py)
+ModelT = TypeVar("ModelT", bound="BaseModel")
 
 #: (options model, id of the options object, or 0 when empty) → (that object, the validated options)
 _VALIDATED_OPTIONS: dict[tuple[type[BaseModel], int], tuple[object, BaseModel]] = {}
@@ -106,7 +108,7 @@ class MapContext:
             return cast(ModelT, kept[1])
         try:
             value = model.model_validate(raw)
-        except ValidationError as exc:
+        except _validation_error() as exc:
             fields = ", ".join(sorted({".".join(str(p) for p in e["loc"]) for e in exc.errors()}))
             raise MappingError(f"invalid options for source {self.source.name!r}: {fields}") from None
         if len(_VALIDATED_OPTIONS) >= 256:  # bounded: tests and the CLI make many configurations
@@ -121,6 +123,8 @@ class MapContext:
         time older than Ours's window is a ``stale_event`` unless the policy is
         ``send_without_time``.
         """
+        from webhook_translator.ours.models import WINDOW_MS, TrackEvent
+
         fields = {k: v for k, v in fields.items() if v is not None}
         if not fields.get("distinct_id"):
             raise MappingError(f"the {self.source.name} mapper set no distinctId", reason="mapper_error")
@@ -140,6 +144,13 @@ def parse_model(model: type[ModelT], data: Any, what: str) -> ModelT:
     """Validate a provider payload; :class:`MappingError` naming the fields (never values)."""
     try:
         return model.model_validate(data)
-    except ValidationError as exc:
+    except _validation_error() as exc:
         fields = ", ".join(sorted({".".join(str(p) for p in e["loc"]) or "body" for e in exc.errors()})[:8])
         raise MappingError(f"{what} does not match the expected shape ({fields})") from None
+
+
+def _validation_error() -> type[ValidationError]:
+    """pydantic's ``ValidationError``: an ``except`` clause looks it up only once a validation failed."""
+    from pydantic import ValidationError
+
+    return ValidationError

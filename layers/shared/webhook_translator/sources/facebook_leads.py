@@ -25,20 +25,21 @@ the identity. Ids: ``distinctId`` = ``facebook-leads:{leadgen_id}``; ``time`` = 
 from __future__ import annotations
 
 import hmac
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
-
-from pydantic import BaseModel, ConfigDict, Field
 
 from webhook_translator.envelope import Envelope
 from webhook_translator.errors import Forbidden, TranslatorError
-from webhook_translator.fetch import ApiBaseUrl, FetchRequest
-from webhook_translator.ours.models import TrackEvent
-from webhook_translator.sources.base import HmacSource, require, require_id
-from webhook_translator.sources.common import LaxModel, Person, Target, compact, iso_to_ms
+from webhook_translator.fetch import FetchRequest
+from webhook_translator.sources.base import HmacSource, ModelRef, require, require_id
+from webhook_translator.sources.common import Person, compact, iso_to_ms
 from webhook_translator.sources.context import MapContext, MapResult, parse_model
 from webhook_translator.sources.request import InboundRequest
 from webhook_translator.sources.signing import HmacScheme
+
+if TYPE_CHECKING:
+    from webhook_translator.ours.models import TrackEvent
+    from webhook_translator.sources.facebook_leads_models import Lead, LeadChange, LeadOptions, PageWebhook
 
 LEADGEN = "leadgen"
 DEFAULT_GRAPH_URL = "https://graph.facebook.com/v21.0"
@@ -62,57 +63,6 @@ STANDARD_FIELDS: dict[str, str] = {
     "company_name": "company_name",
     "job_title": "job_title",
 }
-
-
-class LeadOptions(BaseModel):
-    """``api_base_url`` (the Graph API with its version), ``field_map`` (custom question name → target)."""
-
-    model_config = ConfigDict(extra="forbid", defer_build=True)
-
-    api_base_url: ApiBaseUrl = DEFAULT_GRAPH_URL
-    field_map: dict[str, Target] = Field(default_factory=dict)
-
-
-class LeadChange(LaxModel):
-    leadgen_id: str | int
-    page_id: str | int | None = None
-    form_id: str | int | None = None
-    ad_id: str | int | None = None
-    adgroup_id: str | int | None = None
-    created_time: int | None = None
-
-
-class Change(LaxModel):
-    field: str | None = None
-    value: dict[str, Any] | None = None
-
-
-class Entry(LaxModel):
-    id: str | int | None = None
-    changes: list[Change] = Field(default_factory=list)
-
-
-class PageWebhook(LaxModel):
-    object: str | None = None
-    entry: list[Entry] = Field(default_factory=list)
-
-
-class FieldAnswer(LaxModel):
-    name: str | None = None
-    values: list[Any] = Field(default_factory=list)
-
-
-class Lead(LaxModel):
-    """The Graph API's lead (``GET /{leadgen_id}``), only the fields asked for."""
-
-    field_data: list[FieldAnswer] = Field(default_factory=list)
-    created_time: str | None = None
-    ad_id: str | None = None
-    adset_id: str | None = None
-    campaign_id: str | None = None
-    form_id: str | None = None
-    is_organic: bool | None = None
-    platform: str | None = None
 
 
 def graph_status(status: int, body: Any) -> int:
@@ -140,6 +90,8 @@ def _text(value: str | int | None) -> str | None:
 
 def _leads(webhook: PageWebhook) -> list[LeadChange]:
     """The webhook's leads in order, each ``leadgen_id`` once."""
+    from webhook_translator.sources.facebook_leads_models import LeadChange
+
     seen: set[str] = set()
     leads = []
     for entry in webhook.entry:
@@ -172,7 +124,7 @@ class FacebookLeadsSource(HmacSource):
     name: ClassVar[str] = "facebook-leads"
     title: ClassVar[str] = "Facebook Lead Ads"
     fetches: ClassVar[bool] = True
-    options_model: ClassVar[type[BaseModel]] = LeadOptions
+    options_model = ModelRef("webhook_translator.sources.facebook_leads_models:LeadOptions")
     scheme: ClassVar[HmacScheme] = HmacScheme(
         header="x-hub-signature-256", display_header="X-Hub-Signature-256", prefix="sha256=", encoding="hex"
     )
@@ -205,6 +157,8 @@ class FacebookLeadsSource(HmacSource):
         return ids[0] if len(set(ids)) == 1 else None  # several leads: the body's hash
 
     def map(self, envelope: Envelope, ctx: MapContext) -> MapResult:
+        from webhook_translator.sources.facebook_leads_models import LeadOptions, PageWebhook
+
         webhook = parse_model(PageWebhook, envelope.json_body(), "Facebook webhook")
         leads = _leads(webhook) if webhook.object == "page" else []
         if not leads:
@@ -222,6 +176,8 @@ class FacebookLeadsSource(HmacSource):
         return MapResult(event_type=LEADGEN, events=tuple(events), failures=tuple(failures))
 
     def _lead(self, change: LeadChange, options: LeadOptions, ctx: MapContext) -> TrackEvent:
+        from webhook_translator.sources.facebook_leads_models import Lead
+
         leadgen_id = str(change.leadgen_id)
         answer = ctx.fetch(
             FetchRequest(

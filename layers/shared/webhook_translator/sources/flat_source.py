@@ -10,15 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from pydantic import BaseModel
-
 from webhook_translator.envelope import Envelope
 from webhook_translator.errors import BadRequest, MappingError
-from webhook_translator.sources.base import Source, require_id
+from webhook_translator.sources.base import ModelRef, Source, require_id
 from webhook_translator.sources.common import Person, clean, fit_properties
 from webhook_translator.sources.context import MapContext, MapResult
 from webhook_translator.sources.flat import JSON, fields_or_none, media_type
-from webhook_translator.sources.forms import FormOptions, form_policy
+from webhook_translator.sources.forms import form_policy
 from webhook_translator.sources.identity import Answer
 from webhook_translator.sources.multipart import URLENCODED
 from webhook_translator.sources.request import InboundRequest
@@ -30,7 +28,7 @@ SUBMISSION = "submission"
 class FlatFormSource(Source):
     """A form tool posting flat submissions, verified by the URL token."""
 
-    options_model: ClassVar[type[BaseModel]] = FormOptions
+    options_model = ModelRef("webhook_translator.sources.forms_models:FormOptions")
     content_types: ClassVar[tuple[str, ...]] = (JSON, URLENCODED)
     events: ClassVar[dict[str, str]] = {SUBMISSION: "Form Submitted"}
     #: the body's key of the entry id (the webhook id; the body hash without it), and how refusals name it

@@ -17,63 +17,31 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-
-from webhook_translator.sources.common import ConsentKey, Person, Target
-from webhook_translator.sources.identity import Answer, NameMap, Resolution, resolve_identity
-from webhook_translator.sources.labels import LabelMatcher, layer_key, matcher
-from webhook_translator.sources.minimise import event_answers, included
+from webhook_translator.sources.identity import resolve_identity
+from webhook_translator.sources.minimise import event_answers
 
 if TYPE_CHECKING:
+    from webhook_translator.sources.common import Person
     from webhook_translator.sources.context import MapContext
-
-AnswerName = Annotated[str, StringConstraints(min_length=1, max_length=500)]
-
-
-class FormSettings(BaseModel):
-    """One layer of form configuration (the source's, or one form's)."""
-
-    model_config = ConfigDict(extra="forbid", defer_build=True)
-
-    synonyms: dict[Target, list[str]] = Field(default_factory=dict)
-    fields: dict[AnswerName, Target] = Field(default_factory=dict)
-    consent: dict[AnswerName, ConsentKey] = Field(default_factory=dict)
-    include: list[AnswerName] = Field(default_factory=list)
-
-
-class FormOptions(FormSettings):
-    """The options of a form source: its settings, and ``forms[<form id>]`` settings that win over them."""
-
-    forms: dict[str, FormSettings] = Field(default_factory=dict)
-
-    def policy(self, form_id: str | None = None) -> FormPolicy:
-        form = self.forms.get(form_id) if form_id else None
-        if form is None:
-            return FormPolicy(
-                synonyms=matcher(layer_key(self.synonyms)) if self.synonyms else matcher(),
-                explicit=NameMap(self.fields),
-                consent=NameMap(self.consent),
-                include=included(self.include),
-            )
-        return FormPolicy(
-            synonyms=matcher(*(layer_key(s) for s in (self.synonyms, form.synonyms) if s)),
-            explicit=NameMap({**self.fields, **form.fields}),
-            consent=NameMap({**self.consent, **form.consent}),
-            include=included([*self.include, *form.include]),
-        )
+    from webhook_translator.sources.identity import Answer, NameMap, Resolution
+    from webhook_translator.sources.labels import LabelMatcher
 
 
 def form_policy(ctx: MapContext, form_id: str | None) -> FormPolicy:
     """The policy of one form of ``ctx``'s source: its options validated (the defaults built once, when none)."""
     if not ctx.config.options:
         return _default_policy()
+    from webhook_translator.sources.forms_models import FormOptions
+
     return ctx.options(FormOptions).policy(form_id)
 
 
 @lru_cache(maxsize=1)
 def _default_policy() -> FormPolicy:
+    from webhook_translator.sources.forms_models import FormOptions
+
     return FormOptions().policy()
 
 

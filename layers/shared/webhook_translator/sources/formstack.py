@@ -27,15 +27,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
-from pydantic import BaseModel
-
 from webhook_translator.envelope import Envelope
 from webhook_translator.errors import BadRequest, MappingError
-from webhook_translator.sources.base import Source, require_id
+from webhook_translator.sources.base import ModelRef, Source, require_id
 from webhook_translator.sources.common import Person, clean, fit_properties
 from webhook_translator.sources.context import MapContext, MapResult
 from webhook_translator.sources.flat import JSON, fields_or_none, flat_answers, media_type
-from webhook_translator.sources.forms import FormOptions, form_policy
+from webhook_translator.sources.forms import form_policy
 from webhook_translator.sources.multipart import URLENCODED
 from webhook_translator.sources.request import InboundRequest
 from webhook_translator.sources.signing import HmacScheme
@@ -50,7 +48,7 @@ _NO_TOKEN = "set HMAC on the webhook, or add ?key=<token> to its URL (or its Han
 
 class FormstackSource(Source):
     name: ClassVar[str] = "formstack"
-    options_model: ClassVar[type[BaseModel]] = FormOptions
+    options_model = ModelRef("webhook_translator.sources.forms_models:FormOptions")
     title: ClassVar[str] = "Formstack"
     content_types: ClassVar[tuple[str, ...]] = (URLENCODED, JSON)
     scheme: ClassVar[HmacScheme] = HmacScheme(

@@ -31,20 +31,21 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
-
-from pydantic import BaseModel, ConfigDict
 
 from webhook_translator.envelope import Envelope
 from webhook_translator.errors import MappingError, NoApiCredential, NoIdentity, TranslatorError
-from webhook_translator.fetch import ApiBaseUrl, FetchRequest
-from webhook_translator.ours.models import TrackEvent
+from webhook_translator.fetch import FetchRequest
 from webhook_translator.sources import hubspot_signing
-from webhook_translator.sources.base import Source, require, require_id
+from webhook_translator.sources.base import ModelRef, Source, require, require_id
 from webhook_translator.sources.common import Person, clean, fit_properties
 from webhook_translator.sources.context import MapContext, MapResult
 from webhook_translator.sources.request import InboundRequest
+
+if TYPE_CHECKING:
+    from webhook_translator.ours.models import TrackEvent
+    from webhook_translator.sources.hubspot_models import HubSpotOptions
 
 WORKFLOW_LEAD = "workflow.lead"
 WORKFLOW_QUALIFIED = "workflow.qualified"
@@ -92,15 +93,6 @@ _EVENT_PROPERTIES = (
 CONTACT_PROPERTIES = ",".join(dict.fromkeys([p for p, _ in _PERSON_PROPERTIES] + list(_EVENT_PROPERTIES)))
 
 
-class HubSpotOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid", defer_build=True)
-
-    #: ``hubspot_id``: the contact id is sent as ``externalId``; ``none``: never
-    external_id: Literal["hubspot_id", "none"] = "hubspot_id"
-    #: the CRM API the subscription events' contacts are fetched from (with the ``api_token``)
-    api_base_url: ApiBaseUrl = DEFAULT_API_URL
-
-
 def _record_id(record: dict[str, Any]) -> Any:
     props = record.get("properties")
     nested = _value(props.get("hs_object_id")) if isinstance(props, dict) else None
@@ -121,7 +113,7 @@ def _stage_type(stage: Any, qualified: str, customer: str, default: str | None) 
 class HubSpotSource(Source):
     name: ClassVar[str] = "hubspot"
     title: ClassVar[str] = "HubSpot"
-    options_model: ClassVar[type[BaseModel]] = HubSpotOptions
+    options_model = ModelRef("webhook_translator.sources.hubspot_models:HubSpotOptions")
     fetches: ClassVar[bool] = True
     events: ClassVar[dict[str, str]] = {
         WORKFLOW_LEAD: "Lead Created",
@@ -153,6 +145,8 @@ class HubSpotSource(Source):
     # --- mapping ---------------------------------------------------------------------------------
 
     def map(self, envelope: Envelope, ctx: MapContext) -> MapResult:
+        from webhook_translator.sources.hubspot_models import HubSpotOptions
+
         data = envelope.json_body()
         options = ctx.options(HubSpotOptions)
         if isinstance(data, list):

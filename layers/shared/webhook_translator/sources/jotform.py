@@ -28,20 +28,21 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from typing import Any, ClassVar
-
-from pydantic import BaseModel, Field
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from webhook_translator.envelope import Envelope
 from webhook_translator.errors import BadRequest, MappingError
-from webhook_translator.sources.base import Source, require_id
-from webhook_translator.sources.common import LaxModel, Person, clean, fit_properties
+from webhook_translator.sources.base import ModelRef, Source, require_id
+from webhook_translator.sources.common import Person, clean, fit_properties
 from webhook_translator.sources.context import MapContext, MapResult, parse_model
-from webhook_translator.sources.forms import FormOptions, form_policy
+from webhook_translator.sources.forms import form_policy
 from webhook_translator.sources.identity import Answer, Kind
 from webhook_translator.sources.multipart import parse_form
 from webhook_translator.sources.request import InboundRequest
 from webhook_translator.sources.tokens import verify_token
+
+if TYPE_CHECKING:
+    from webhook_translator.sources.jotform_models import Submission
 
 SUBMISSION = "submission"
 MULTIPART = "multipart/form-data"
@@ -63,14 +64,6 @@ def _phone(value: dict[str, Any]) -> str | None:
 
 def _address(value: dict[str, Any]) -> bool:
     return any(k in value for k in ("addr_line1", "postal", "city"))
-
-
-class Submission(LaxModel):
-    submissionID: str = Field(min_length=1)
-    formID: str | None = None
-    formTitle: str | None = None
-    ip: str | None = None
-    rawRequest: str = Field(min_length=1)
 
 
 # --- the mapper's steps: the submission's answers → identity and user properties, or answers -----
@@ -143,7 +136,7 @@ def _offer_widget(person: Person, value: dict[str, Any]) -> bool:
 
 class JotformSource(Source):
     name: ClassVar[str] = "jotform"
-    options_model: ClassVar[type[BaseModel]] = FormOptions
+    options_model = ModelRef("webhook_translator.sources.forms_models:FormOptions")
     title: ClassVar[str] = "Jotform"
     content_types: ClassVar[tuple[str, ...]] = (MULTIPART, URLENCODED)
     events: ClassVar[dict[str, str]] = {SUBMISSION: "Form Submitted"}
@@ -167,6 +160,8 @@ class JotformSource(Source):
         return require_id(fields.get("submissionID"), "not a Jotform webhook: missing submissionID")
 
     def map(self, envelope: Envelope, ctx: MapContext) -> MapResult:
+        from webhook_translator.sources.jotform_models import Submission
+
         if ctx.dropped(SUBMISSION):
             return ctx.skip(SUBMISSION, "dropped_by_config")
         try:

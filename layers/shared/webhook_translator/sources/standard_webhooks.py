@@ -26,45 +26,22 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Sequence
-from typing import Any, ClassVar
-
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from webhook_translator.envelope import Envelope
-from webhook_translator.ours.models import MIN_PLAUSIBLE_MS, UserProperties
-from webhook_translator.sources.base import HmacSource, require, require_id
-from webhook_translator.sources.common import LaxModel, clean, compact, fit_properties, iso_to_ms, scalar_text
+from webhook_translator.sources.base import HmacSource, ModelRef, require, require_id
+from webhook_translator.sources.common import clean, compact, fit_properties, iso_to_ms, scalar_text
 from webhook_translator.sources.context import MapContext, MapResult, parse_model
 from webhook_translator.sources.request import InboundRequest
 from webhook_translator.sources.signing import HmacScheme
+
+if TYPE_CHECKING:
+    from webhook_translator.sources.standard_webhooks_models import StandardData
 
 #: the three headers, each with its Svix alias
 HEADERS = ("id", "timestamp", "signature")
 #: userProperties keys that hold objects (the rest are text; ``is_bot`` may be a boolean)
 _OBJECTS = frozenset({"consent", "custom_properties"})
-_USER_KEYS = tuple(k for k in UserProperties.model_fields if k != "external_id")
-
-
-class StandardData(LaxModel):
-    model_config = ConfigDict(extra="allow")  # the other keys are kept: the user properties are read from them
-
-    user_id: str | int | None = Field(default=None, validation_alias=AliasChoices("userId", "ours_user_id"))
-    external_id: str | int | None = Field(default=None, validation_alias=AliasChoices("externalId", "external_id"))
-    email: str | None = None
-    phone: str | int | None = None
-    properties: dict[str, Any] = Field(default_factory=dict)
-
-
-class StandardOptions(BaseModel):
-    """No options: the envelope says where everything goes (unknown options are refused)."""
-
-    model_config = ConfigDict(extra="forbid", defer_build=True)
-
-
-class StandardEvent(LaxModel):
-    type: str = Field(min_length=1)
-    timestamp: str | int | float | None = None
-    data: StandardData = Field(default_factory=StandardData)
 
 
 def _header(headers: Any, name: str) -> str | None:
@@ -74,6 +51,8 @@ def _header(headers: Any, name: str) -> str | None:
 
 def _time_ms(value: str | int | float | None) -> int | None:
     """An ISO 8601 time or an epoch in seconds or milliseconds, as ms."""
+    from webhook_translator.ours.models import MIN_PLAUSIBLE_MS
+
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, str):
@@ -89,6 +68,8 @@ def _time_ms(value: str | int | float | None) -> int | None:
 
 
 def _user_properties(data: StandardData) -> dict[str, Any]:
+    from webhook_translator.sources.standard_webhooks_models import USER_KEYS as _USER_KEYS
+
     extra = data.model_extra or {}
     props: dict[str, Any] = {}
     for key in _USER_KEYS:
@@ -106,7 +87,7 @@ def _user_properties(data: StandardData) -> dict[str, Any]:
 
 class StandardWebhooksSource(HmacSource):
     name: ClassVar[str] = "standard-webhooks"
-    options_model: ClassVar[type[BaseModel]] = StandardOptions
+    options_model = ModelRef("webhook_translator.sources.standard_webhooks_models:StandardOptions")
     title: ClassVar[str] = "Standard Webhooks (generic)"
     scheme: ClassVar[HmacScheme] = HmacScheme(
         header="webhook-signature",
@@ -137,6 +118,8 @@ class StandardWebhooksSource(HmacSource):
         return ident
 
     def map(self, envelope: Envelope, ctx: MapContext) -> MapResult:
+        from webhook_translator.sources.standard_webhooks_models import StandardEvent, StandardOptions
+
         event = parse_model(StandardEvent, envelope.json_body(), "Standard Webhooks event")
         kind = event.type.strip()
         if ctx.dropped(kind):

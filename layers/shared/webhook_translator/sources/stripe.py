@@ -33,17 +33,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any, ClassVar
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from webhook_translator.envelope import Envelope
 from webhook_translator.errors import MappingError
-from webhook_translator.fetch import ApiBaseUrl, FetchRequest
-from webhook_translator.sources.base import HmacSource, require, require_id
+from webhook_translator.fetch import FetchRequest
+from webhook_translator.sources.base import HmacSource, ModelRef, require, require_id
 from webhook_translator.sources.common import (
-    ConsentKey,
-    LaxModel,
     clean,
     compact,
     decimal_amount,
@@ -53,59 +49,16 @@ from webhook_translator.sources.common import (
 from webhook_translator.sources.context import MapContext, MapResult, parse_model
 from webhook_translator.sources.request import InboundRequest
 from webhook_translator.sources.signing import HmacScheme
-from webhook_translator.sources.stripe_shapes import Address, StripeObject
 
-
-class EventData(LaxModel):
-    object: StripeObject
-
-
-class StripeEventHead(LaxModel):
-    """What every Stripe event has, read before the type decides whether the object matters."""
-
-    id: str = Field(min_length=1)
-    type: str = Field(min_length=1)
-    created: int
-
-
-class StripeEvent(StripeEventHead):
-    livemode: bool | None = None
-    data: EventData
+if TYPE_CHECKING:
+    from webhook_translator.sources.stripe_models import StripeEvent, StripeOptions
+    from webhook_translator.sources.stripe_shapes import Address, StripeObject
 
 
 THIN_EVENT = "v2.core.event"
 DEFAULT_API_URL = "https://api.stripe.com"
 #: a related object's API path (``/v1/checkout/sessions/cs_…``): nothing that could leave the API's tree
 _OBJECT_PATH = re.compile(r"/v[12](?:/[A-Za-z0-9_][A-Za-z0-9_.-]{0,249})+")
-
-
-class RelatedObject(LaxModel):
-    id: str = Field(min_length=1)
-    type: str | None = None
-    url: str = Field(min_length=1)
-
-
-class ThinEvent(LaxModel):
-    """A v2 thin event notification: a reference, not the object."""
-
-    id: str = Field(min_length=1)
-    type: str = Field(min_length=1)
-    created: str | int
-    livemode: bool | None = None
-    related_object: RelatedObject
-
-
-class StripeOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid", defer_build=True)
-
-    #: a metadata key holding the merchant's own user id (checked first: the object's metadata, then the
-    #: subscription metadata an invoice carries)
-    external_id_metadata_key: str | None = None
-    #: Checkout's ``consent`` fields → ``userProperties.consent`` keys, e.g. ``{"promotions": "marketing"}``
-    #: (``opt_in`` / ``accepted`` → true, ``opt_out`` → false; nothing sent when not configured)
-    consent: dict[str, ConsentKey] = Field(default_factory=dict)
-    #: the API thin events' related objects are fetched from (with the restricted key ``api_token``)
-    api_base_url: ApiBaseUrl = DEFAULT_API_URL
 
 
 #: object kind → its amount in minor units for an event type (the kind's "." read as "_")
@@ -124,6 +77,8 @@ def _amount(obj: StripeObject, event_type: str) -> int | None:
 
 def _skip(body: Any, ctx: MapContext) -> MapResult | None:
     """The skip for a type this source does not map (only its head is read, never its object); None to map it."""
+    from webhook_translator.sources.stripe_models import StripeEventHead
+
     kind = body.get("type") if isinstance(body, dict) else None
     if isinstance(kind, str) and ctx.unmapped(kind) is None:
         return None
@@ -229,7 +184,7 @@ class StripeSource(HmacSource):
         encoding="hex",
         tolerance=300,
     )
-    options_model: ClassVar[type[BaseModel]] = StripeOptions
+    options_model = ModelRef("webhook_translator.sources.stripe_models:StripeOptions")
     fetches: ClassVar[bool] = True  # thin events only
     events: ClassVar[dict[str, str]] = {
         "checkout.session.completed": "Checkout Completed",
@@ -252,6 +207,8 @@ class StripeSource(HmacSource):
         return require_id(event_id, "not a Stripe event: bad id", max_length=250)
 
     def map(self, envelope: Envelope, ctx: MapContext) -> MapResult:
+        from webhook_translator.sources.stripe_models import StripeEvent
+
         body = envelope.json_body()
         if isinstance(body, dict) and body.get("object") == THIN_EVENT:
             return self._map_thin(body, ctx)
@@ -260,6 +217,8 @@ class StripeSource(HmacSource):
         return self._map_event(parse_model(StripeEvent, body, "Stripe event"), ctx)  # the one validation
 
     def _map_event(self, event: StripeEvent, ctx: MapContext) -> MapResult:
+        from webhook_translator.sources.stripe_models import StripeOptions
+
         options = ctx.options(StripeOptions)
         obj = event.data.object
         track = ctx.track(
@@ -275,6 +234,8 @@ class StripeSource(HmacSource):
 
     def _map_thin(self, body: dict[str, Any], ctx: MapContext) -> MapResult:
         """A thin event: its related object fetched, then mapped as a snapshot event of the same type."""
+        from webhook_translator.sources.stripe_models import StripeEvent, StripeOptions, ThinEvent
+
         kind = str(body.get("type") or "").removeprefix("v1.")
         if (skipped := ctx.unmapped(kind)) is not None:
             return skipped

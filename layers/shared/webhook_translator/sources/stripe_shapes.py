@@ -24,7 +24,8 @@ from typing import Any
 
 from pydantic import Field
 
-from webhook_translator.sources.common import LaxModel, clean
+from webhook_translator.sources.common import clean
+from webhook_translator.sources.models import LaxModel
 
 
 class Address(LaxModel):

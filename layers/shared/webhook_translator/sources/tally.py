@@ -20,18 +20,19 @@ signatures and payments only when option ``include`` names them.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-from pydantic import BaseModel, Field
+from typing import TYPE_CHECKING, ClassVar
 
 from webhook_translator.envelope import Envelope
-from webhook_translator.sources.base import HmacSource, mapped_part, require_id
-from webhook_translator.sources.common import LaxModel, fit_properties, iso_to_ms
+from webhook_translator.sources.base import HmacSource, ModelRef, mapped_part, require_id
+from webhook_translator.sources.common import fit_properties, iso_to_ms
 from webhook_translator.sources.context import MapContext, MapResult, parse_model
-from webhook_translator.sources.forms import FormOptions, form_policy
+from webhook_translator.sources.forms import form_policy
 from webhook_translator.sources.identity import Answer, Kind
 from webhook_translator.sources.request import InboundRequest
 from webhook_translator.sources.signing import HmacScheme
+
+if TYPE_CHECKING:
+    from webhook_translator.sources.tally_models import TallyField
 
 RESPONSE = "FORM_RESPONSE"
 #: Tally field type → what its value is (anything else: "other")
@@ -61,60 +62,6 @@ KINDS: dict[str, Kind] = {
 }
 #: choice types whose value is a one-item list of option ids
 SINGLE_CHOICE = frozenset({"MULTIPLE_CHOICE", "DROPDOWN"})
-
-
-class Option(LaxModel):
-    id: str
-    text: str | None = None
-
-
-class TallyField(LaxModel):
-    key: str = ""
-    label: str | None = None
-    type: str = ""
-    value: Any = None
-    options: list[Option] = Field(default_factory=list)
-    rows: list[Option] = Field(default_factory=list)
-    columns: list[Option] = Field(default_factory=list)
-
-    def resolved(self) -> Any:
-        """The value, with option, row and column ids replaced by their texts."""
-        if self.type == "MATRIX" and isinstance(self.value, dict):
-            return self._matrix(self.value)
-        texts = {o.id: o.text or o.id for o in self.options}
-        if texts and isinstance(self.value, list):
-            picked = [texts.get(v, v) if isinstance(v, str) else v for v in self.value]
-            return picked[0] if self.type in SINGLE_CHOICE and len(picked) == 1 else picked
-        if texts and isinstance(self.value, str):
-            return texts.get(self.value, self.value)
-        return self.value
-
-    def _matrix(self, value: dict[str, Any]) -> dict[str, Any]:
-        """``{row id: [column id, …]}`` → ``{row text: column text}`` (a list when several columns are picked)."""
-        rows = {r.id: r.text or r.id for r in self.rows}
-        columns = {c.id: c.text or c.id for c in self.columns}
-        out: dict[str, Any] = {}
-        for row, picked in value.items():
-            items = picked if isinstance(picked, list) else [picked]
-            texts = [columns.get(p, p) if isinstance(p, str) else p for p in items]
-            out[rows.get(row, row)] = texts[0] if len(texts) == 1 else texts
-        return out
-
-
-class TallyData(LaxModel):
-    submissionId: str = Field(min_length=1)
-    responseId: str | None = None
-    respondentId: str | None = None
-    formId: str | None = None
-    formName: str | None = None
-    createdAt: str = Field(min_length=1)
-    fields: list[TallyField] = Field(default_factory=list)
-
-
-class TallyEvent(LaxModel):
-    eventId: str | None = None
-    eventType: str = Field(min_length=1)
-    data: dict[str, Any] = Field(default_factory=dict)
 
 
 # --- the mapper's steps: the fields → identity (typed fields) → user properties and answers ------
@@ -153,7 +100,7 @@ def _answers(fields: list[TallyField]) -> list[Answer]:
 
 class TallySource(HmacSource):
     name: ClassVar[str] = "tally"
-    options_model: ClassVar[type[BaseModel]] = FormOptions
+    options_model = ModelRef("webhook_translator.sources.forms_models:FormOptions")
     title: ClassVar[str] = "Tally"
     scheme: ClassVar[HmacScheme] = HmacScheme(
         header="tally-signature", display_header="Tally-Signature", encoding="base64"
@@ -168,6 +115,8 @@ class TallySource(HmacSource):
         return require_id(inner.get("submissionId"), "not a Tally webhook: missing data.submissionId")
 
     def map(self, envelope: Envelope, ctx: MapContext) -> MapResult:
+        from webhook_translator.sources.tally_models import TallyData, TallyEvent
+
         event = parse_model(TallyEvent, envelope.json_body(), "Tally webhook")
         kind = event.eventType
         if (skipped := ctx.unmapped(kind)) is not None:

@@ -24,76 +24,23 @@ only when option ``include`` names them.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-from pydantic import BaseModel, Field
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from webhook_translator.envelope import Envelope
 from webhook_translator.errors import MappingError
-from webhook_translator.sources.base import HmacSource, mapped_part, require_id
-from webhook_translator.sources.common import LaxModel, fit_properties, iso_to_ms
+from webhook_translator.sources.base import HmacSource, ModelRef, mapped_part, require_id
+from webhook_translator.sources.common import fit_properties, iso_to_ms
 from webhook_translator.sources.context import MapContext, MapResult, parse_model
-from webhook_translator.sources.forms import FormOptions, form_policy
+from webhook_translator.sources.forms import form_policy
 from webhook_translator.sources.identity import Answer, Kind
 from webhook_translator.sources.request import InboundRequest
 from webhook_translator.sources.signing import HmacScheme
 
+if TYPE_CHECKING:
+    from webhook_translator.sources.typeform_models import FormResponse, TypeformEvent, Variable
+
 RESPONSE = "form_response"
 PARTIAL = "form_response_partial"
-
-
-class FieldRef(LaxModel):
-    id: str | None = None
-    ref: str | None = None
-    type: str | None = None
-    title: str | None = None
-
-
-class Choice(LaxModel):
-    label: str | None = None
-    other: str | None = None
-
-
-class Choices(LaxModel):
-    labels: list[str] = Field(default_factory=list)
-    other: str | None = None
-
-
-class Payment(LaxModel):
-    amount: str | None = None
-    success: bool | None = None
-
-
-class TypeformAnswer(LaxModel):
-    type: str
-    field: FieldRef = Field(default_factory=FieldRef)
-    text: str | None = None
-    email: str | None = None
-    phone_number: str | None = None
-    url: str | None = None
-    file_url: str | None = None
-    date: str | None = None
-    number: float | None = None
-    boolean: bool | None = None
-    choice: Choice | None = None
-    choices: Choices | None = None
-    payment: Payment | None = None
-
-    def kind_value(self, field_type: str | None) -> tuple[Kind, Any]:
-        """What the answer is and its value (choices as labels; a choice's typed-in "other" is text)."""
-        kind = _KINDS.get(self.type, "other")
-        if self.type == "choice" and self.choice is not None:
-            return ("choice", self.choice.label) if self.choice.label else ("text", self.choice.other)
-        if self.type == "choices" and self.choices is not None:
-            return "choice", list(self.choices.labels) or None
-        if self.type == "payment" and self.payment is not None:
-            return "payment", {"amount": self.payment.amount, "success": self.payment.success}
-        if self.type == "number" and self.number is not None and self.number.is_integer():
-            return "number", int(self.number)
-        if kind == "text" and field_type == "long_text":
-            kind = "long_text"
-        value = getattr(self, self.type, None) if self.type in _VALUE_FIELDS else None
-        return kind, value if isinstance(value, str | int | float | bool) else None
 
 
 #: Typeform answer type → what it is
@@ -108,41 +55,6 @@ _KINDS: dict[str, Kind] = {
     "boolean": "boolean",
 }
 _VALUE_FIELDS = frozenset(_KINDS)
-
-
-class Variable(LaxModel):
-    key: str
-    type: str | None = None
-    number: float | None = None
-    text: str | None = None
-
-
-class Calculated(LaxModel):
-    score: float | None = None
-
-
-class Definition(LaxModel):
-    id: str | None = None
-    title: str | None = None
-    fields: list[FieldRef] = Field(default_factory=list)
-
-
-class FormResponse(LaxModel):
-    form_id: str | None = None
-    token: str = Field(min_length=1)
-    submitted_at: str | None = None
-    landed_at: str | None = None
-    hidden: dict[str, Any] = Field(default_factory=dict)
-    calculated: Calculated | None = None
-    variables: list[Variable] = Field(default_factory=list)
-    definition: Definition | None = None
-    answers: list[TypeformAnswer] = Field(default_factory=list)
-
-
-class TypeformEvent(LaxModel):
-    event_id: str | None = None
-    event_type: str = Field(min_length=1)
-    form_response: FormResponse | None = None
 
 
 def _number(value: float | None) -> int | float | None:
@@ -192,7 +104,7 @@ def _variables(variables: list[Variable]) -> dict[str, Any]:
 
 class TypeformSource(HmacSource):
     name: ClassVar[str] = "typeform"
-    options_model: ClassVar[type[BaseModel]] = FormOptions
+    options_model = ModelRef("webhook_translator.sources.forms_models:FormOptions")
     title: ClassVar[str] = "Typeform"
     scheme: ClassVar[HmacScheme] = HmacScheme(
         header="typeform-signature",
@@ -210,6 +122,8 @@ class TypeformSource(HmacSource):
         return require_id(inner.get("token"), "not a Typeform webhook: missing form_response.token")
 
     def map(self, envelope: Envelope, ctx: MapContext) -> MapResult:
+        from webhook_translator.sources.typeform_models import TypeformEvent
+
         event = parse_model(TypeformEvent, envelope.json_body(), "Typeform webhook")
         kind = event.event_type
         if (skipped := ctx.unmapped(kind)) is not None:

@@ -23,37 +23,17 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, Field
-
 from webhook_translator.envelope import Envelope
 from webhook_translator.errors import MappingError
-from webhook_translator.sources.base import HmacSource, mapped_part, require_id
-from webhook_translator.sources.common import LaxModel, fit_properties, iso_to_ms
+from webhook_translator.sources.base import HmacSource, ModelRef, mapped_part, require_id
+from webhook_translator.sources.common import fit_properties, iso_to_ms
 from webhook_translator.sources.context import MapContext, MapResult, parse_model
-from webhook_translator.sources.forms import FormOptions, form_policy
+from webhook_translator.sources.forms import form_policy
 from webhook_translator.sources.identity import Answer, Kind
 from webhook_translator.sources.request import InboundRequest
 from webhook_translator.sources.signing import HmacScheme
 
 SUBMISSION = "form_submission"
-
-
-class Submission(LaxModel):
-    id: str = Field(min_length=1)
-    name: str | None = None
-    siteId: str | None = None
-    formId: str | None = None
-    formElementId: str | None = None
-    pageId: str | None = None
-    pageUrl: str | None = None
-    publishedPath: str | None = None
-    submittedAt: str = Field(min_length=1)
-    data: dict[str, Any] = Field(default_factory=dict)
-
-
-class WebflowEvent(LaxModel):
-    triggerType: str = Field(min_length=1)
-    payload: dict[str, Any] | None = None
 
 
 def _kind(value: Any) -> Kind:
@@ -76,7 +56,7 @@ def _answers(data: dict[str, Any]) -> list[Answer]:
 
 class WebflowSource(HmacSource):
     name: ClassVar[str] = "webflow"
-    options_model: ClassVar[type[BaseModel]] = FormOptions
+    options_model = ModelRef("webhook_translator.sources.forms_models:FormOptions")
     title: ClassVar[str] = "Webflow"
     scheme: ClassVar[HmacScheme] = HmacScheme(
         header="x-webflow-signature",
@@ -96,6 +76,8 @@ class WebflowSource(HmacSource):
         return require_id(inner.get("id"), "not a Webflow webhook: missing payload.id")
 
     def map(self, envelope: Envelope, ctx: MapContext) -> MapResult:
+        from webhook_translator.sources.webflow_models import Submission, WebflowEvent
+
         event = parse_model(WebflowEvent, envelope.json_body(), "Webflow webhook")
         kind = event.triggerType
         if (skipped := ctx.unmapped(kind)) is not None:

@@ -24,17 +24,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Sequence
-from typing import Any, ClassVar
-
-from pydantic import Field
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from webhook_translator.envelope import Envelope
 from webhook_translator.errors import BadRequest, MappingError, SignatureError
 from webhook_translator.sources.base import HmacSource, require, require_id
-from webhook_translator.sources.common import LaxModel, Person, clean, fit_properties
+from webhook_translator.sources.common import Person, clean, fit_properties
 from webhook_translator.sources.context import MapContext, MapResult, parse_model
 from webhook_translator.sources.request import InboundRequest
 from webhook_translator.sources.signing import HmacScheme
+
+if TYPE_CHECKING:
+    from webhook_translator.sources.zoom_models import Attendee
 
 URL_VALIDATION = "endpoint.url_validation"
 MEETING_REGISTERED = "meeting.registration_created"
@@ -42,48 +43,6 @@ WEBINAR_REGISTERED = "webinar.registration_created"
 MEETING_JOINED = "meeting.participant_joined"
 WEBINAR_JOINED = "webinar.participant_joined"
 _REGISTRATIONS = frozenset({MEETING_REGISTERED, WEBINAR_REGISTERED})
-
-
-class Attendee(LaxModel):
-    """A registrant or a participant (the fields both may carry)."""
-
-    id: str | None = None
-    participant_uuid: str | None = None
-    email: str | None = None
-    first_name: str | None = None
-    last_name: str | None = None
-    user_name: str | None = None
-    phone: str | None = None
-    city: str | None = None
-    state: str | None = None
-    zip: str | None = None
-    country: str | None = None
-    org: str | None = None
-    job_title: str | None = None
-    status: str | None = None
-    join_time: str | None = None
-
-
-class ZoomObject(LaxModel):
-    id: int | str | None = None
-    uuid: str | None = None
-    topic: str | None = None
-    type: int | None = None
-    start_time: str | None = None
-    timezone: str | None = None
-    registrant: Attendee | None = None
-    participant: Attendee | None = None
-
-
-class Payload(LaxModel):
-    account_id: str | None = None
-    object: ZoomObject
-
-
-class ZoomEvent(LaxModel):
-    event: str = Field(min_length=1)
-    event_ts: int
-    payload: Payload
 
 
 def _person_of(obj: dict[str, Any]) -> dict[str, Any]:
@@ -174,6 +133,8 @@ class ZoomSource(HmacSource):
         return f"{event}:{object_id}:{person_id}:{ts}"[:250]
 
     def map(self, envelope: Envelope, ctx: MapContext) -> MapResult:
+        from webhook_translator.sources.zoom_models import ZoomEvent
+
         data = envelope.json_body()
         kind = data.get("event") if isinstance(data, dict) else None
         if not isinstance(kind, str):
