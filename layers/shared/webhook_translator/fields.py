@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NamedTuple
 
-Parser = Callable[[Any, "Loc"], Any]
-
+#: where a value sits in its document: its keys (and list indexes) from the top
 Loc = tuple[str | int, ...]
+#: a checker: (value, where) → the value it stands for; raises :class:`Invalid`
+Parser = Callable[[Any, Loc], Any]
 
 #: the message of an unknown key (the translator configuration's own words replace it: "unknown key")
 EXTRA: str = "Extra inputs are not permitted"
