@@ -10,8 +10,7 @@ the receiver turns into a status. It sends nothing and logs nothing; the receive
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from webhook_translator.envelope import Envelope
 from webhook_translator.errors import (
@@ -32,8 +31,7 @@ SecretsFor = Callable[[str], Sequence[str]]
 VerifyTokenFor = Callable[[str], str | None]
 
 
-@dataclass(frozen=True)
-class Handshake:
+class Handshake(NamedTuple):
     """A URL-verification challenge: answered with ``answer`` (JSON) or ``text`` (text/plain), nothing queued."""
 
     source: Source
@@ -41,8 +39,7 @@ class Handshake:
     text: str | None = None
 
 
-@dataclass(frozen=True)
-class Admitted:
+class Admitted(NamedTuple):
     """A genuine webhook, ready for the queue."""
 
     source: Source

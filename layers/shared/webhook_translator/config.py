@@ -170,9 +170,12 @@ _FIELDS: dict[str, tuple[str, tuple[Any, Callable[[Any, check.Loc], Any]]]] = {
 }
 
 
-@dataclass(frozen=True, init=False)
 class Settings:
-    """The environment, validated: built from the variables' names (``QUEUE_URL=…``) or the attributes'."""
+    """The environment, validated: built from the variables' names (``QUEUE_URL=…``) or the attributes'.
+
+    Read-only once built. A plain class, not a dataclass: a dataclass's generated methods cost the
+    receiver's cold start about as much as the whole module otherwise does.
+    """
 
     queue_url: str | None
     dlq_url: str | None
@@ -224,6 +227,17 @@ class Settings:
         if faults:
             lines = tuple(f"{f.where or 'environment'}: {f.msg}" for f in faults)
             raise InvalidConfiguration(f"invalid configuration: {'; '.join(lines)}", lines)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"settings are read-only ({name})")
+
+    def __eq__(self, other: object) -> bool:
+        return vars(self) == vars(other) if isinstance(other, Settings) else NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Settings({', '.join(f'{name}={value!r}' for name, value in vars(self).items())})"
 
     def _one_document(self) -> list[Fault]:
         given = ["TRANSLATOR_CONFIG"] if self.translator_config != TranslatorConfig() else []

@@ -19,9 +19,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs.type_defs import MessageAttributeValueTypeDef
@@ -79,8 +78,7 @@ def _write(values: Mapping[str, str | None]) -> Attributes:
     return {name: {"DataType": "String", "StringValue": printable(value)} for name, value in values.items()}
 
 
-@dataclass(frozen=True)
-class History:
+class History(NamedTuple):
     """Earlier rounds of one webhook (before its last redrive); empty for a webhook never re-driven."""
 
     #: attempts of all earlier rounds together
@@ -137,11 +135,10 @@ class History:
         )
 
 
-@dataclass(frozen=True)
-class QueuedAttributes:
+class QueuedAttributes(NamedTuple):
     source: str | None
     webhook_id: str | None
-    history: History = field(default_factory=History)
+    history: History = History()
 
     def to_sqs(self) -> Attributes:
         """The attributes to send; an unknown value is left out."""
@@ -155,8 +152,7 @@ class QueuedAttributes:
         )
 
 
-@dataclass(frozen=True)
-class FailureAttributes:
+class FailureAttributes(NamedTuple):
     source: str | None
     webhook_id: str | None
     event_type: str | None
@@ -166,7 +162,7 @@ class FailureAttributes:
     ours_status: int | None = None
     failed_at: datetime | None = None
     #: the rounds before this one (``attempts`` already counts theirs)
-    history: History = field(default_factory=History)
+    history: History = History()
 
     def to_sqs(self) -> Attributes:
         values: dict[str, str | None] = {

@@ -25,10 +25,9 @@ import base64
 import binascii
 import json
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 from urllib.parse import unquote
 
 from webhook_translator import log_events, observability, translator_config
@@ -60,8 +59,7 @@ class SigningSecrets(Protocol):
     def verify_token(self, source: str) -> str | None: ...
 
 
-@dataclass(frozen=True)
-class Answer:
+class Answer(NamedTuple):
     status: int
     body: Mapping[str, Any]
     #: a text/plain answer instead of the JSON ``body`` (a GET handshake's challenge)

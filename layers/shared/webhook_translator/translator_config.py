@@ -18,9 +18,8 @@ phase, so a bad document fails the deployment's first cold start, not the first 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from webhook_translator.config import InvalidConfiguration, Settings, TranslatorConfig, loads_unique
 from webhook_translator.fields import EXTRA, Invalid
@@ -41,8 +40,7 @@ class ConfigInvalid(InvalidConfiguration):
         super().__init__(f"invalid translator configuration{where}: " + "; ".join(faults), tuple(faults))
 
 
-@dataclass(frozen=True)
-class Translation:
+class Translation(NamedTuple):
     """The configuration in force and the registry it makes (built-in sources plus declarative ones)."""
 
     config: TranslatorConfig
