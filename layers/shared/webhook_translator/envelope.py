@@ -10,11 +10,11 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from functools import cache
 from typing import Any, Final, Literal
 
+from webhook_translator.envelope_fields import ENCODINGS, KEY_SET, KEYS, bad_fields, json_parser, parse_time, text_map
 from webhook_translator.errors import InvalidEnvelope, PayloadTooLarge
 
 ENVELOPE_VERSION: Final = 1
@@ -26,19 +26,12 @@ ATTRIBUTE_ALLOWANCE: Final = 6_144
 MAX_RAW_BYTES: Final = 2 * SQS_MAX_MESSAGE_BYTES
 
 BodyEncoding = Literal["text", "base64", "gzip+base64"]
-_ENCODINGS: Final = frozenset({"text", "base64", "gzip+base64"})
-#: the message's keys, in the order they are written
-_KEYS: Final = (
-    "version", "source", "webhook_id", "received_at", "content_type", "headers", "query", "body", "body_encoding"
-)  # fmt: skip
-_KEY_SET: Final = frozenset(_KEYS)
-_NONE: Final[dict[str, str]] = {}
 
 
 class Envelope:
     """One queued webhook (immutable): the provider's body as received, and what the mapper needs."""
 
-    __slots__ = _KEYS
+    __slots__ = KEYS
 
     version: Literal[1]
     source: str
@@ -77,7 +70,7 @@ class Envelope:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Envelope):
             return NotImplemented
-        return all(getattr(self, k) == getattr(other, k) for k in _KEYS)
+        return all(getattr(self, k) == getattr(other, k) for k in KEYS)
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -86,7 +79,7 @@ class Envelope:
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None) -> Envelope:
         """A copy with some fields changed (unchecked, as pydantic's ``model_copy``)."""
-        values = {k: getattr(self, k) for k in _KEYS} | dict(update or {})
+        values = {k: getattr(self, k) for k in KEYS} | dict(update or {})
         return Envelope(**values)
 
     def model_dump(self) -> dict[str, Any]:
@@ -199,40 +192,43 @@ class Envelope:
     def from_message(cls, text: str | bytes) -> Envelope:
         """The envelope in a queue message; :class:`InvalidEnvelope` names the fields that are wrong."""
         try:
-            data = _json_parser()(text)
+            data = json_parser()(text)
         except (ValueError, RecursionError):
             data = None
         if type(data) is not dict:
             raise InvalidEnvelope("not a webhook envelope (fields: message)")
-        when = _datetime(data.get("received_at"))
-        if when is None or not _valid(data):
-            raise InvalidEnvelope(f"not a webhook envelope (fields: {', '.join(_bad_fields(data, when))})")
-        envelope = object.__new__(cls)
-        _fill(
-            envelope,
-            1,
-            data["source"],
-            data["webhook_id"],
-            when,
-            data.get("content_type", ""),
-            data.get("headers"),
-            data.get("query"),
-            data["body"],
-            data.get("body_encoding", "text"),
+        # each field read once, checked in one expression (the forwarder's hot path); the details on failure
+        get = data.get
+        source, webhook_id, body, headers, query = (
+            get("source"),
+            get("webhook_id"),
+            get("body"),
+            get("headers"),
+            get("query"),
         )
+        content_type, encoding, version = get("content_type", ""), get("body_encoding", "text"), get("version", 1)
+        when = parse_time(get("received_at"))
+        if not (
+            type(source) is str
+            and 0 < len(source) <= 64
+            and type(webhook_id) is str
+            and 0 < len(webhook_id) <= 256
+            and type(body) is str
+            and type(content_type) is str
+            and encoding in ENCODINGS
+            and ((headers is None and "headers" not in data) or (type(headers) is dict and text_map(headers)))
+            and ((query is None and "query" not in data) or (type(query) is dict and text_map(query)))
+            and when is not None
+            and version == 1
+            and type(version) is int
+            and data.keys() <= KEY_SET
+        ):
+            raise InvalidEnvelope(f"not a webhook envelope (fields: {', '.join(bad_fields(data, when))})")
+        envelope = object.__new__(cls)
+        _fill(envelope, 1, source, webhook_id, when, content_type, headers, query, body, encoding)
         return envelope
 
 
-@cache
-def _json_parser() -> Callable[[str | bytes], Any]:
-    """pydantic-core's JSON parser: ~3x ``json.loads`` on a message's escaped body. The forwarder, which
-    reads messages, imports pydantic anyway; the receiver only writes them (and never imports it)."""
-    from pydantic_core import from_json
-
-    return from_json
-
-
-#: the slots' own setters: an envelope is immutable (``__setattr__`` refuses), and built as fast as a plain one
 (
     _set_version,
     _set_source,
@@ -243,7 +239,7 @@ def _json_parser() -> Callable[[str | bytes], Any]:
     _set_query,
     _set_body,
     _set_body_encoding,
-) = (getattr(Envelope, key).__set__ for key in _KEYS)
+) = (getattr(Envelope, key).__set__ for key in KEYS)
 
 
 def _fill(
@@ -272,68 +268,3 @@ def _fill(
 def _iso(when: datetime) -> str:
     text = when.isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-
-def _text_map(value: object) -> bool:
-    return type(value) is dict and all(type(v) is str for v in value.values())
-
-
-def _valid(data: dict[str, Any]) -> bool:
-    """Whether a message's fields are all there, known and of their kinds (the common case, checked fast)."""
-    source, webhook_id = data.get("source"), data.get("webhook_id")
-    headers, query = data.get("headers", _NONE), data.get("query", _NONE)
-    return (
-        data.keys() <= _KEY_SET
-        and type(source) is str
-        and 0 < len(source) <= 64
-        and type(webhook_id) is str
-        and 0 < len(webhook_id) <= 256
-        and type(data.get("body")) is str
-        and type(data.get("content_type", "")) is str
-        and data.get("body_encoding", "text") in _ENCODINGS
-        and type(headers) is dict
-        and (not headers or _text_map(headers))
-        and type(query) is dict
-        and (not query or _text_map(query))
-        and data.get("version", 1) == 1
-        and type(data.get("version", 1)) is int
-    )
-
-
-def _bad_fields(data: dict[str, Any], when: datetime | None) -> list[str]:
-    """The fields of a message that are missing, unknown or of the wrong kind, sorted."""
-    source, webhook_id, version = data.get("source"), data.get("webhook_id"), data.get("version", 1)
-    checks = (
-        ("version", type(version) is int and version == 1),
-        ("source", isinstance(source, str) and 0 < len(source) <= 64),
-        ("webhook_id", isinstance(webhook_id, str) and 0 < len(webhook_id) <= 256),
-        ("received_at", when is not None),
-        ("content_type", isinstance(data.get("content_type", ""), str)),
-        ("headers", _text_map(data.get("headers", {}))),
-        ("query", _text_map(data.get("query", {}))),
-        ("body", isinstance(data.get("body"), str)),
-        ("body_encoding", data.get("body_encoding", "text") in _ENCODINGS),
-    )
-    bad = [name for name, good in checks if not good]
-    bad += [key for key in data if key not in _KEY_SET]  # unknown keys (a message of another kind)
-    return sorted(bad)
-
-
-def _datetime(value: object) -> datetime | None:
-    """An ISO 8601 time (a naive one is UTC), or Unix seconds (milliseconds past 2e10); None if neither."""
-    if isinstance(value, str):
-        try:
-            when = datetime.fromisoformat(value)
-            return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
-        except ValueError:
-            try:
-                value = float(value)
-            except ValueError:
-                return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    seconds = value / 1000 if abs(value) > 2e10 else value
-    try:
-        return datetime.fromtimestamp(seconds, UTC)
-    except (OverflowError, OSError, ValueError):
-        return None
