@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
+from itertools import islice
 from typing import Annotated, Any, Final
 
 from pydantic import AfterValidator, AllowInfNan, BeforeValidator, Field, StrictFloat, StrictStr
@@ -29,6 +30,7 @@ _UNITS_PER_CHAR: Final = 6
 #: a key's quotes, colon and comma plus a bounded number or a boolean (a float's ``repr`` is ≤ 24 characters)
 _UNITS_PER_ITEM: Final = 32
 _PLAIN_INT: Final = 10**18
+_finite = math.isfinite
 
 _MESSAGES: Final = {
     "too_deep": f"more than {MAX_DEPTH} object levels",
@@ -53,11 +55,13 @@ def utf16_units(text: str) -> int:
 def _trimmed(max_len: int) -> AfterValidator:
     """For a strict string: measured after trimming, whitespace-only rejected."""
 
+    half = max_len // 2
+
     def check(value: str) -> str:
         stripped = value.strip()
         if not stripped:
             raise PydanticCustomError("string_too_short", "must not be empty or whitespace-only")
-        if len(stripped) > max_len // 2 and utf16_units(stripped) > max_len:  # ≤ 2 units per character
+        if len(stripped) > half and utf16_units(stripped) > max_len:  # ≤ 2 units per character
             raise PydanticCustomError(
                 "string_too_long", "longer than {max_len} characters after trimming", {"max_len": max_len}
             )
@@ -84,34 +88,35 @@ def _plain_scalar(value: Any) -> bool:
     )
 
 
-def _plain_leaf(value: Any) -> bool:
-    """A string, an int, a boolean or None of exactly those types: a leaf every walk keeps as it is."""
-    kind = type(value)
-    return kind is str or kind is int or kind is bool or value is None
+#: the types of a leaf every walk keeps as it is: a string, an int, a boolean or None (exactly those types)
+_LEAVES: Final = frozenset({str, int, bool, type(None)})
 
 
 def _plain_units(value: Mapping[str, Any]) -> int | None:
     """An upper bound of the serialised size of a flat object of plain values; None if it is not one
-    (or a plain value breaks a rule, or has ``None`` to drop): then the full walk decides."""
+    (or a plain value breaks a rule, or has ``None`` to drop): then the full walk decides.
+
+    The bound is ``2 + Σ (_UNITS_PER_ITEM + _UNITS_PER_CHAR × (key + string value characters))``,
+    summed as one count of characters (one multiplication, not one per item)."""
     if len(value) > MAX_KEYS:
         return None
-    units = 2
+    chars = 0
     for key, item in value.items():
         if type(key) is not str or not key.strip():
             return None
         kind = type(item)
         if kind is str:
-            units += _UNITS_PER_CHAR * (len(key) + len(item)) + _UNITS_PER_ITEM
-        elif _plain_scalar(item):
-            units += _UNITS_PER_CHAR * len(key) + _UNITS_PER_ITEM
+            chars += len(key) + len(item)
+        elif kind is bool or (kind is int and -_PLAIN_INT < item < _PLAIN_INT) or (kind is float and _finite(item)):
+            chars += len(key)
         else:
             return None
-    return units
+    return 2 + _UNITS_PER_ITEM * len(value) + _UNITS_PER_CHAR * chars
 
 
 def _check_tree(value: Any, *, depth: int, problems: list[str]) -> Any:
     """Walk a properties tree; drop ``None`` values in objects (unknown is omitted)."""
-    if _plain_leaf(value):  # most of a tree, decided without the ABC checks below
+    if type(value) in _LEAVES:  # most of a tree, decided without the ABC checks below
         return value
     if isinstance(value, dict | Mapping):
         if depth > MAX_DEPTH:
@@ -126,12 +131,13 @@ def _check_tree(value: Any, *, depth: int, problems: list[str]) -> Any:
                 continue
             if item is None:
                 continue
-            cleaned[key] = _check_tree(item, depth=depth + 1, problems=problems)
+            # a leaf is kept as it is: decided here, without a call per leaf
+            cleaned[key] = item if type(item) in _LEAVES else _check_tree(item, depth=depth + 1, problems=problems)
         return cleaned
     if isinstance(value, list | tuple):
         if len(value) > MAX_ARRAY:
             problems.append("array_too_long")
-        return [_check_tree(item, depth=depth, problems=problems) for item in value]
+        return [item if type(item) in _LEAVES else _check_tree(item, depth=depth, problems=problems) for item in value]
     if isinstance(value, float) and not math.isfinite(value):
         problems.append("not_json")
         return value
@@ -191,12 +197,13 @@ def fit_properties(value: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _fit(value: Any, depth: int) -> Any:
-    if _plain_leaf(value):
+    if type(value) in _LEAVES:
         return value
     if isinstance(value, Mapping):
         return _fit_object(value, depth)
     if isinstance(value, list | tuple):
-        return [f for f in (_fit(item, depth) for item in list(value)[:MAX_ARRAY]) if f is not None]
+        fitted = (item if type(item) in _LEAVES else _fit(item, depth) for item in islice(value, MAX_ARRAY))
+        return [f for f in fitted if f is not None]
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if value is None or isinstance(value, str | int | float | bool):
@@ -214,7 +221,7 @@ def _fit_object(value: Mapping[Any, Any], depth: int) -> dict[str, Any] | str:
             break
         if not isinstance(key, str) or not key.strip():
             continue
-        fitted = _fit(item, depth + 1)
+        fitted = item if type(item) in _LEAVES else _fit(item, depth + 1)  # a leaf: no call
         if fitted is not None:
             out[key] = fitted
     return out

@@ -124,6 +124,8 @@ class LaxModel(BaseModel):
 
 def scalar_text(value: Any) -> str | None:
     """A usable scalar as text: numbers become digits (a phone sent as 15551234567), containers are refused."""
+    if type(value) is str:  # the most answers: read as clean() reads a string
+        return value.strip() or None
     if isinstance(value, bool | dict | list | tuple):
         return None
     if isinstance(value, float):

@@ -81,19 +81,23 @@ class TypeformAnswer(LaxModel):
 
     def kind_value(self, field_type: str | None) -> tuple[Kind, Any]:
         """What the answer is and its value (choices as labels; a choice's typed-in "other" is text)."""
-        kind = _KINDS.get(self.type, "other")
-        if self.type == "choice" and self.choice is not None:
+        answer_type = self.type
+        kind = _KINDS.get(answer_type)
+        if kind is not None and answer_type != "number":  # a plain value (the most answers): one lookup
+            value = getattr(self, answer_type)
+            if kind == "text" and field_type == "long_text":
+                kind = "long_text"
+            return kind, value if isinstance(value, str | int | float | bool) else None
+        if answer_type == "choice" and self.choice is not None:
             return ("choice", self.choice.label) if self.choice.label else ("text", self.choice.other)
-        if self.type == "choices" and self.choices is not None:
+        if answer_type == "choices" and self.choices is not None:
             return "choice", list(self.choices.labels) or None
-        if self.type == "payment" and self.payment is not None:
+        if answer_type == "payment" and self.payment is not None:
             return "payment", {"amount": self.payment.amount, "success": self.payment.success}
-        if self.type == "number" and self.number is not None and self.number.is_integer():
-            return "number", int(self.number)
-        if kind == "text" and field_type == "long_text":
-            kind = "long_text"
-        value = getattr(self, self.type, None) if self.type in _VALUE_FIELDS else None
-        return kind, value if isinstance(value, str | int | float | bool) else None
+        if answer_type == "number":
+            number = self.number
+            return "number", int(number) if number is not None and number.is_integer() else number
+        return "other", None
 
 
 #: Typeform answer type → what it is
@@ -107,7 +111,6 @@ _KINDS: dict[str, Kind] = {
     "number": "number",
     "boolean": "boolean",
 }
-_VALUE_FIELDS = frozenset(_KINDS)
 
 
 class Variable(LaxModel):
@@ -161,12 +164,15 @@ def _answers(response: FormResponse) -> list[Answer]:
     fields = {f.id: f for f in response.definition.fields if f.id} if response.definition else {}
     rows: list[Answer] = []
     for answer in response.answers:
-        fid = answer.field.id
+        field = answer.field
+        fid = field.id
         known = fields.get(fid) if fid else None
-        ref = answer.field.ref or (known.ref if known else None)
-        title = answer.field.title or (known.title if known else None)
-        kind, value = answer.kind_value(answer.field.type or (known.type if known else None))
-        rows.append(Answer(key=ref or fid or answer.type, label=title, kind=kind, value=value, ref=fid))
+        if known is None:
+            ref, title, field_type = field.ref, field.title, field.type
+        else:
+            ref, title, field_type = field.ref or known.ref, field.title or known.title, field.type or known.type
+        kind, value = answer.kind_value(field_type)
+        rows.append(Answer(ref or fid or answer.type, title, kind, value, fid))  # key, label, kind, value, ref
     rows.extend(Answer(key=name, label=name, kind="hidden", value=value) for name, value in response.hidden.items())
     return rows
 
