@@ -17,12 +17,13 @@ import json
 import secrets
 import time
 from collections.abc import Callable, Mapping
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any, Final
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from webhook_translator.redact import redact
 from webhook_translator_tools.local.console import Console
+from webhook_translator_tools.local.loopback import MethodHandler
 from webhook_translator_tools.local.threads import ServerThread
 
 __all__ = ["ROUTE_KEY", "ReceiverServer", "build_event", "is_text_media_type"]
@@ -133,29 +134,11 @@ class _Server(ThreadingHTTPServer):
     console: Console | None
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(MethodHandler):
     server: _Server
     server_version = "LocalApiGateway/1"
 
-    def log_message(self, format: str, *args: Any) -> None:  # the pipeline's own lines say what happened
-        return
-
-    def do_POST(self) -> None:
-        self._route("POST")
-
-    def do_GET(self) -> None:
-        self._route("GET")
-
-    def do_PUT(self) -> None:
-        self._route("PUT")
-
-    def do_DELETE(self) -> None:
-        self._route("DELETE")
-
-    def do_PATCH(self) -> None:
-        self._route("PATCH")
-
-    def _route(self, method: str) -> None:
+    def serve_method(self, method: str) -> None:
         path = urlsplit(self.path).path
         parts = path.split("/")
         # /webhooks/{source}: exactly one non-empty segment after /webhooks
