@@ -208,7 +208,9 @@ def _envelope_ids(body: str) -> dict[str, str]:
 def _stale_event_type(reason: str | None, body: str) -> str | None:
     """The provider event type of a ``stale_event`` the forwarder could not name (the age check fails
     mid-mapping): the source's mapper run again, in memory, with stale events allowed. Nothing is sent."""
-    if reason != "stale_event":
+    from webhook_translator.errors import StaleEvent
+
+    if reason != StaleEvent.reason:
         return None
     from webhook_translator.config import TranslatorConfig
     from webhook_translator.envelope import Envelope
