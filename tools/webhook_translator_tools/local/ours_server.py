@@ -497,19 +497,23 @@ class LocalOurs(LoopbackService[Fault, RecordedRequest]):
                 # a rate fault hits a share of the calls; a rate status fault on /batch hits rows (_row_fault)
                 if fault.rate is not None and ((batch and fault.kind == "status") or self._rng.random() >= fault.rate):
                     continue
-                if fault.targeted and not isinstance(body, dict):
-                    continue
-                if fault.targeted and "events" in body:  # a batch: targeted status faults apply per row
-                    rows = body.get("events")
-                    if fault.kind == "status" or not isinstance(rows, list):
-                        continue
-                    if not any(fault.matches(row) for row in rows):
-                        continue
-                elif not fault.matches(body):
-                    continue
-                self._spend(fault)
-                return fault
+                if self._hits_call(fault, body):
+                    self._spend(fault)
+                    return fault
         return None
+
+    @staticmethod
+    def _hits_call(fault: Fault, body: Any) -> bool:
+        """Whether ``fault`` (its rate aside) applies to a whole call with ``body``."""
+        if not fault.targeted:
+            return True
+        if not isinstance(body, dict):
+            return False
+        if "events" not in body:
+            return fault.matches(body)
+        # a batch: targeted status faults apply per row (_row_fault); the others if a row matches
+        rows = body.get("events")
+        return fault.kind != "status" and isinstance(rows, list) and any(fault.matches(row) for row in rows)
 
     def _row_fault(self, row: Any) -> Fault | None:
         """The targeted ``status`` fault for one batch row, if any."""
@@ -633,37 +637,15 @@ class LocalOurs(LoopbackService[Fault, RecordedRequest]):
 
     def _batch(self, body: dict[str, Any], answer: Callable[..., None]) -> None:
         events = body.get("events")
-        if set(body) - BATCH_KEYS:
-            answer(400, {"success": False, "error": "unknown top-level key"}, body, "unknown key")
+        refusal = self._batch_refusal(body, events)
+        if refusal is not None:
+            status, payload, detail = refusal
+            answer(status, payload, body, detail)
             return
-        if not isinstance(events, list) or not events:
-            answer(400, {"success": False, "error": "events: must be a non-empty array"}, body, "no events")
-            return
-        if len(events) > self.max_batch_rows:
-            payload = {"success": False, "error": "too many events in one batch", "limit": self.max_batch_rows}
-            answer(413, payload, body, f"rows={len(events)} over the limit")
-            return
-        now_ms = self.now_ms()
-        results: list[dict[str, Any]] = []
-        worst: Fault | None = None
-        accepted = 0
-        for index, row in enumerate(events):
-            problems = validate_track(row, now_ms=now_ms, in_batch=True)
-            if problems:
-                message = "; ".join(problems[:5])
-                results.append({"index": index, "success": False, "code": "invalid_event", "message": message})
-                continue
-            fault = self._row_fault(row)
-            if fault is not None:
-                transient = fault.status >= 500 or fault.status in (408, 409, 429)
-                code = "queue_failed" if transient else "invalid_event"
-                results.append({"index": index, "success": False, "code": code, "message": fault.error})
-                if worst is None or fault.status > worst.status:
-                    worst = fault
-                continue
-            self._accept(row)
-            accepted += 1
+        assert isinstance(events, list)
+        results, worst = self._batch_rows(events)
         failed = len(results)
+        accepted = len(events) - failed
         payload = {"success": failed == 0, "accepted": accepted, "failed": failed, "results": results}
         status = 200 if failed == 0 else 207
         headers = None
@@ -672,6 +654,37 @@ class LocalOurs(LoopbackService[Fault, RecordedRequest]):
         if worst is not None and worst.retry_after is not None:
             headers = {"Retry-After": worst.retry_after}
         answer(status, payload, body, f"rows={len(events)} accepted={accepted} failed={failed}", headers)
+
+    def _batch_refusal(self, body: dict[str, Any], events: Any) -> tuple[int, dict[str, Any], str] | None:
+        """Why a whole ``/batch`` call is refused (status, payload, echo detail), if it is."""
+        if set(body) - BATCH_KEYS:
+            return 400, {"success": False, "error": "unknown top-level key"}, "unknown key"
+        if not isinstance(events, list) or not events:
+            return 400, {"success": False, "error": "events: must be a non-empty array"}, "no events"
+        if len(events) > self.max_batch_rows:
+            payload = {"success": False, "error": "too many events in one batch", "limit": self.max_batch_rows}
+            return 413, payload, f"rows={len(events)} over the limit"
+        return None
+
+    def _batch_rows(self, events: list[Any]) -> tuple[list[dict[str, Any]], Fault | None]:
+        """Each row accepted, or a failed ``results`` row (its rule, or a row fault); the worst row fault."""
+        now_ms = self.now_ms()
+        results: list[dict[str, Any]] = []
+        worst: Fault | None = None
+        for index, row in enumerate(events):
+            problems = validate_track(row, now_ms=now_ms, in_batch=True)
+            fault = None if problems else self._row_fault(row)
+            if problems:
+                message = "; ".join(problems[:5])
+                results.append({"index": index, "success": False, "code": "invalid_event", "message": message})
+            elif fault is not None:
+                transient = fault.status >= 500 or fault.status in (408, 409, 429)
+                code = "queue_failed" if transient else "invalid_event"
+                results.append({"index": index, "success": False, "code": code, "message": fault.error})
+                worst = fault if worst is None or fault.status > worst.status else worst
+            else:
+                self._accept(row)
+        return results, worst
 
     def control_routes(self) -> dict[tuple[str, str], ControlRoute]:
         return super().control_routes() | {
