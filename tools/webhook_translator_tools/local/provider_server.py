@@ -31,10 +31,16 @@ from webhook_translator_tools.local.loopback import (
     check_fault_fields,
 )
 
-__all__ = ["Answer", "LocalProviderApi", "ProviderCall", "ProviderFault"]
+__all__ = ["Answer", "LocalProviderApi", "ProviderCall", "ProviderFault", "bearer_token"]
 
 #: API calls are GETs without a body; a larger one is drained and ignored
 _BODY_MAX = 65_536
+
+
+def bearer_token(headers: Mapping[str, str]) -> str:
+    """The credential of ``Authorization: Bearer <token>`` (lower-cased header names), ``""`` without one."""
+    auth = headers.get("authorization") or ""
+    return auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else ""
 
 
 @dataclass
