@@ -12,10 +12,7 @@ import json
 import math
 from collections.abc import Mapping
 from itertools import islice
-from typing import Annotated, Any, Final
-
-from pydantic import AfterValidator, AllowInfNan, BeforeValidator, Field, StrictFloat, StrictStr
-from pydantic_core import PydanticCustomError
+from typing import Any, Final
 
 MAX_KEYS: Final = 200
 MAX_DEPTH: Final = 5
@@ -52,29 +49,35 @@ def utf16_units(text: str) -> int:
 # --- strings ---------------------------------------------------------------------------------
 
 
-def _trimmed(max_len: int) -> AfterValidator:
-    """For a strict string: measured after trimming, whitespace-only rejected."""
+class RuleBroken(ValueError):
+    """One value broke one rule of the contract: ``code`` names it (the table in :mod:`.models`).
 
-    half = max_len // 2
+    The message names the rule, never the value.
+    """
 
-    def check(value: str) -> str:
-        stripped = value.strip()
-        if not stripped:
-            raise PydanticCustomError("string_too_short", "must not be empty or whitespace-only")
-        if len(stripped) > half and utf16_units(stripped) > max_len:  # ≤ 2 units per character
-            raise PydanticCustomError(
-                "string_too_long", "longer than {max_len} characters after trimming", {"max_len": max_len}
-            )
-        return stripped
-
-    return AfterValidator(check)
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
-EventName = Annotated[StrictStr, _trimmed(1000)]
-Id400 = Annotated[StrictStr, _trimmed(400)]
-Email = Annotated[StrictStr, _trimmed(1000)]
-Token = Annotated[StrictStr, _trimmed(250)]
-ShortText = Annotated[StrictStr, _trimmed(1000)]
+#: the string limits of the contract (UTF-16 units after trimming)
+EVENT_MAX: Final = 1000
+ID_MAX: Final = 400
+EMAIL_MAX: Final = 1000
+TOKEN_MAX: Final = 250
+TEXT_MAX: Final = 1000
+
+
+def trimmed(value: object, max_len: int) -> str:
+    """A strict string measured after trimming (whitespace-only is empty); the trimmed string."""
+    if not isinstance(value, str):
+        raise RuleBroken("string_type", "must be a string")
+    stripped = value.strip()
+    if not stripped:
+        raise RuleBroken("string_too_short", "must not be empty or whitespace-only")
+    if len(stripped) > max_len // 2 and utf16_units(stripped) > max_len:  # ≤ 2 units per character
+        raise RuleBroken("string_too_long", f"longer than {max_len} characters after trimming")
+    return stripped
 
 
 # --- free-form property objects --------------------------------------------------------------
@@ -150,7 +153,7 @@ def _check_tree(value: Any, *, depth: int, problems: list[str]) -> Any:
 def check_properties(value: Any, where: str = "properties") -> dict[str, Any]:
     """Validate a free-form properties object against Ours's limits; return it without ``None`` values."""
     if not isinstance(value, dict | Mapping):
-        raise PydanticCustomError("dict_type", "must be an object")
+        raise RuleBroken("dict_type", "must be an object")
     bound = _plain_units(value)
     if bound is not None and bound < MAX_UTF16_UNITS:
         return dict(value)
@@ -162,7 +165,7 @@ def check_properties(value: Any, where: str = "properties") -> dict[str, Any]:
             problems.append("too_large")
     if problems:
         first = problems[0]
-        raise PydanticCustomError(first, _MESSAGES[first])
+        raise RuleBroken(first, _MESSAGES[first])
     assert isinstance(cleaned, dict)
     return cleaned
 
@@ -172,16 +175,6 @@ def check_json_value(value: Any) -> Any:
     if type(value) is str or _plain_scalar(value):
         return value
     return check_properties({"value": value}).get("value")
-
-
-def _properties_validator(value: Any) -> dict[str, Any]:
-    return check_properties(value)
-
-
-Properties = Annotated[dict[str, Any], BeforeValidator(_properties_validator)]
-AnyJson = Annotated[Any, Field()]
-#: a strict float that JSON can carry (no NaN, no infinity)
-FiniteFloat = Annotated[StrictFloat, AllowInfNan(False)]
 
 
 def fit_properties(value: Mapping[str, Any]) -> dict[str, Any]:

@@ -42,7 +42,7 @@ from webhook_translator.sources.signing import HmacScheme
 HEADERS = ("id", "timestamp", "signature")
 #: userProperties keys that hold objects (the rest are text; ``is_bot`` may be a boolean)
 _OBJECTS = frozenset({"consent", "custom_properties"})
-_USER_KEYS = tuple(k for k in UserProperties.model_fields if k != "external_id")
+_USER_KEYS = tuple(k for k in UserProperties.field_names() if k != "external_id")
 
 
 class StandardData(LaxModel):
