@@ -14,21 +14,12 @@ import hashlib
 import hmac
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
-from support.apigw import http_event
-from support.aws import Queues, hidden_for, make_queues, make_visible, poll_once
-from webhook_translator.config import Settings
-from webhook_translator.fetch.client import ProviderApi
-from webhook_translator.forwarder import Forwarder
-from webhook_translator.ours.client import OursClient
-from webhook_translator.receiver import Receiver
-from webhook_translator.secrets import SecretStore, StaticSecrets
+from support.aws import Queues, hidden_for, make_visible
+from support.fetch_pipeline import FetchPipeline, running
 from webhook_translator_tools.local.acuity_server import LocalAcuity
 from webhook_translator_tools.local.graph_server import LocalGraph
 from webhook_translator_tools.local.ours_server import LocalOurs
@@ -49,40 +40,10 @@ DOCUMENT = {
 }
 
 
-class Pipeline:
+class Pipeline(FetchPipeline):
     def __init__(self, queues: Queues, ours: LocalOurs, graph: LocalGraph, acuity: LocalAcuity) -> None:
-        self.queues, self.ours, self.graph, self.acuity = queues, ours, graph, acuity
-        self.receiver = Receiver(
-            Settings(QUEUE_URL=queues.queue_url),
-            StaticSecrets(DOCUMENT),
-            sqs=queues.sqs,
-            clock=lambda: datetime.fromtimestamp(NOW, UTC),
-        )
-        options = {
-            "facebook-leads": {"options": {"api_base_url": graph.url}},
-            "acuity": {"options": {"api_base_url": acuity.url}},
-        }
-        self._options = options
-        self.use()
-
-    def use(self, **settings: Any) -> None:
-        """A forwarder with these settings (the defaults: an outage budget of 24 h over 200 receives)."""
-        config = Settings(
-            QUEUE_URL=self.queues.queue_url,
-            DLQ_URL=self.queues.dlq_url,
-            SECRET_ID="webhook-translator",
-            TRANSLATOR_CONFIG=json.dumps({"sources": self._options}),
-            **settings,
-        )
-        store = SecretStore("webhook-translator", max_age=300)
-        client = OursClient(self.ours.url, store, connect_timeout=1, read_timeout=1)
-        fetcher = ProviderApi(store, connect_timeout=1, read_timeout=1)
-        self.forwarder = Forwarder(config, client, sqs=self.queues.sqs, clock=lambda: NOW + 5, fetcher=fetcher)
-
-    def send(self, source: str, body: bytes, headers: dict[str, str]) -> dict[str, Any]:
-        response = self.receiver.handle(http_event(source, body, headers))
-        assert response["statusCode"] == 200, response["body"]
-        return dict(json.loads(response["body"]))
+        self.graph, self.acuity = graph, acuity
+        super().__init__(queues, ours, {"facebook-leads": graph, "acuity": acuity}, document=DOCUMENT, now=NOW)
 
     def send_leads(self, *lead_ids: str) -> dict[str, Any]:
         changes = [
@@ -101,34 +62,13 @@ class Pipeline:
         headers = {"Content-Type": "application/x-www-form-urlencoded", "X-Acuity-Signature": signature}
         return self.send("acuity", body, headers)
 
-    def poll(self) -> dict[str, Any]:
-        return poll_once(self.queues, self.forwarder.handle)[1]
-
-    def dead_letters(self) -> list[dict[str, Any]]:
-        return self.queues.drain(self.queues.dlq_url)
-
-    def delivered(self) -> list[str]:
-        return [e["distinctId"] for e in self.ours.accepted]
-
 
 @pytest.fixture
 def pipeline(aws_env: None) -> Iterator[Pipeline]:
-    with (
-        LocalOurs(tokens={TOKEN}, clock=lambda: NOW + 10) as ours,
-        mock_aws(),
-    ):
-        graph = LocalGraph(tokens={PAGE_TOKEN})
-        acuity = LocalAcuity(credentials={(ACUITY_USER, ACUITY_KEY)})
-        graph.start()
-        acuity.start()
-        try:
-            sm = boto3.client("secretsmanager", region_name="us-east-1")
-            sm.create_secret(Name="webhook-translator", SecretString=json.dumps(DOCUMENT))
-            queues = make_queues(boto3.client("sqs", region_name="us-east-1"))
-            yield Pipeline(queues, ours, graph, acuity)
-        finally:
-            graph.stop()
-            acuity.stop()
+    graph = LocalGraph(tokens={PAGE_TOKEN})
+    acuity = LocalAcuity(credentials={(ACUITY_USER, ACUITY_KEY)})
+    with running(DOCUMENT, {"facebook-leads": graph, "acuity": acuity}, now=NOW) as (queues, ours):
+        yield Pipeline(queues, ours, graph, acuity)
 
 
 def distinct(lead_id: str) -> str:

@@ -18,16 +18,9 @@ from typing import Any
 import boto3
 import pytest
 import stripe
-from moto import mock_aws
 
-from support.apigw import http_event
-from support.aws import Queues, hidden_for, make_queues, make_visible, poll_once
-from webhook_translator.config import Settings
-from webhook_translator.fetch.client import ProviderApi
-from webhook_translator.forwarder import Forwarder
-from webhook_translator.ours.client import OursClient
-from webhook_translator.receiver import Receiver
-from webhook_translator.secrets import SecretStore, StaticSecrets
+from support.aws import Queues, hidden_for, make_visible
+from support.fetch_pipeline import FetchPipeline, running
 from webhook_translator_tools.local.hubspot_server import LocalHubSpot
 from webhook_translator_tools.local.ours_server import LocalOurs
 from webhook_translator_tools.local.provider_server import LocalProviderApi, ProviderFault
@@ -47,39 +40,10 @@ DOCUMENT = {
 }
 
 
-class Pipeline:
+class Pipeline(FetchPipeline):
     def __init__(self, queues: Queues, ours: LocalOurs, hubspot: LocalHubSpot, stripe_api: LocalStripe) -> None:
-        self.queues, self.ours, self.hubspot, self.stripe = queues, ours, hubspot, stripe_api
-        self.receiver = Receiver(
-            Settings(QUEUE_URL=queues.queue_url),
-            StaticSecrets(DOCUMENT),
-            sqs=queues.sqs,
-            clock=lambda: datetime.fromtimestamp(NOW, UTC),
-        )
-        self._options = {
-            "hubspot": {"options": {"api_base_url": hubspot.url}},
-            "stripe": {"options": {"api_base_url": stripe_api.url}},
-        }
-        self.use()
-
-    def use(self, **settings: Any) -> None:
-        """A forwarder with these settings (the defaults: an outage budget of 24 h over 200 receives)."""
-        config = Settings(
-            QUEUE_URL=self.queues.queue_url,
-            DLQ_URL=self.queues.dlq_url,
-            SECRET_ID="webhook-translator",
-            TRANSLATOR_CONFIG=json.dumps({"sources": self._options}),
-            **settings,
-        )
-        store = SecretStore("webhook-translator", max_age=300)
-        client = OursClient(self.ours.url, store, connect_timeout=1, read_timeout=1)
-        fetcher = ProviderApi(store, connect_timeout=1, read_timeout=1)
-        self.forwarder = Forwarder(config, client, sqs=self.queues.sqs, clock=lambda: NOW + 5, fetcher=fetcher)
-
-    def send(self, source: str, body: bytes, headers: dict[str, str]) -> dict[str, Any]:
-        response = self.receiver.handle(http_event(source, body, headers))
-        assert response["statusCode"] == 200, response["body"]
-        return dict(json.loads(response["body"]))
+        self.hubspot, self.stripe = hubspot, stripe_api
+        super().__init__(queues, ours, {"hubspot": hubspot, "stripe": stripe_api}, document=DOCUMENT, now=NOW)
 
     def send_contacts(self, *contact_ids: str) -> dict[str, Any]:
         items = [
@@ -115,29 +79,12 @@ class Pipeline:
         header = stripe.WebhookSignature.generate_signature_header(body, WHSEC, NOW)
         return self.send("stripe", body.encode(), {"Content-Type": "application/json", "Stripe-Signature": header})
 
-    def poll(self) -> dict[str, Any]:
-        return poll_once(self.queues, self.forwarder.handle)[1]
-
-    def dead_letters(self) -> list[dict[str, Any]]:
-        return self.queues.drain(self.queues.dlq_url)
-
-    def delivered(self) -> list[str]:
-        return [e["distinctId"] for e in self.ours.accepted]
-
 
 @pytest.fixture
 def pipeline(aws_env: None) -> Iterator[Pipeline]:
-    with LocalOurs(tokens={TOKEN}, clock=lambda: NOW + 10) as ours, mock_aws():
-        hubspot = LocalHubSpot(tokens={HUBSPOT_TOKEN}).start()
-        stripe_api = LocalStripe(keys={RESTRICTED_KEY}).start()
-        try:
-            sm = boto3.client("secretsmanager", region_name="us-east-1")
-            sm.create_secret(Name="webhook-translator", SecretString=json.dumps(DOCUMENT))
-            queues = make_queues(boto3.client("sqs", region_name="us-east-1"))
-            yield Pipeline(queues, ours, hubspot, stripe_api)  # type: ignore[arg-type]
-        finally:
-            hubspot.stop()
-            stripe_api.stop()
+    hubspot, stripe_api = LocalHubSpot(tokens={HUBSPOT_TOKEN}), LocalStripe(keys={RESTRICTED_KEY})
+    with running(DOCUMENT, {"hubspot": hubspot, "stripe": stripe_api}, now=NOW) as (queues, ours):
+        yield Pipeline(queues, ours, hubspot, stripe_api)
 
 
 THIN_ID = "stripe:evt_test_65RThinInvoicePaid0001SQJi2VO4ojjn4p6Rtn"

@@ -81,18 +81,6 @@ class DeadLetter:
         failure = FailureAttributes.from_sqs(message.get("MessageAttributes") or {})
         body = message.get("Body", "")
         envelope = _envelope_ids(body)
-        received = envelope.get("received_at")
-        try:
-            received_at = datetime.fromisoformat(received) if received else None
-        except ValueError:
-            received_at = None
-        if received_at is not None and received_at.tzinfo is None:
-            received_at = received_at.replace(tzinfo=UTC)
-        failed_at = failure.failed_at
-        if failed_at is None:
-            sent = (message.get("Attributes") or {}).get("SentTimestamp")
-            if sent and sent.isdigit():
-                failed_at = datetime.fromtimestamp(int(sent) / 1000, UTC)
         return cls(
             message_id=message["MessageId"],
             source=failure.source or envelope.get("source") or "-",
@@ -102,11 +90,11 @@ class DeadLetter:
             detail=failure.detail,
             attempts=failure.attempts,
             ours_status=failure.ours_status,
-            failed_at=failed_at,
+            failed_at=failure.failed_at or _sent_at(message),
             receipt_handle=message["ReceiptHandle"],
             body=body,
             history=failure.history,
-            received_at=received_at,
+            received_at=_aware(envelope.get("received_at")),
         )
 
     def age_seconds(self, now: float) -> float | None:
@@ -205,10 +193,27 @@ def _envelope_ids(body: str) -> dict[str, str]:
     return {k: v[:256] for k in ("source", "webhook_id", "received_at") if isinstance(v := data.get(k), str) and v}
 
 
+def _aware(text: str | None) -> datetime | None:
+    """An ISO time (naive: UTC), or None when absent or unreadable."""
+    try:
+        value = datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+def _sent_at(message: MessageTypeDef) -> datetime | None:
+    """When SQS received the copy (``SentTimestamp``): the failure time of a message without attributes."""
+    sent = (message.get("Attributes") or {}).get("SentTimestamp")
+    return datetime.fromtimestamp(int(sent) / 1000, UTC) if sent and sent.isdigit() else None
+
+
 def _stale_event_type(reason: str | None, body: str) -> str | None:
     """The provider event type of a ``stale_event`` the forwarder could not name (the age check fails
     mid-mapping): the source's mapper run again, in memory, with stale events allowed. Nothing is sent."""
-    if reason != "stale_event":
+    from webhook_translator.errors import StaleEvent
+
+    if reason != StaleEvent.reason:
         return None
     from webhook_translator.config import TranslatorConfig
     from webhook_translator.envelope import Envelope

@@ -120,7 +120,7 @@ def test_serve_hands_the_local_functions_a_copy_of_an_ssm_document(monkeypatch: 
         boto3.client("ssm").put_parameter(Name="/wt/config", Value=json.dumps(document), Type="String")
         monkeypatch.setenv("TRANSLATOR_CONFIG_PARAMETER", "/wt/config")
         # When serve starts with the parameter configured (read from the account)
-        registry = _use_config(argparse.Namespace(config=None))
+        _, registry = _use_config(argparse.Namespace(config=None))
     # Then the local functions (which talk to moto, not the account) read the same document from a file
     assert "stripe" in registry
     assert "TRANSLATOR_CONFIG_PARAMETER" not in os.environ

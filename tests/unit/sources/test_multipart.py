@@ -10,8 +10,11 @@ import email.policy
 import json
 from email.parser import BytesParser
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from webhook_translator.sources.multipart import FormError, header_params, parse_form, split_multipart
 
@@ -153,3 +156,88 @@ def test_split_multipart_gives_lower_cased_headers_and_raw_content() -> None:
 )
 def test_header_params(value: str, expected: tuple[str, dict[str, str]]) -> None:
     assert header_params(value) == expected
+
+
+_HEAD_PIECES = st.sampled_from(
+    [
+        "Content-Disposition",
+        "content-disposition",
+        "CONTENT-DISPOSITION",
+        "Content-Type",
+        ":",
+        " ",
+        "\t",
+        "\x0b",
+        "\u00a0",
+        "form-data",
+        "Form-Data",
+        "attachment",
+        ";",
+        "name=",
+        "filename=",
+        '"',
+        "\\",
+        "field_1",
+        "ä",
+        "\r\n",
+        "\r\n\r\n",
+        "value",
+    ]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_HEAD_PIECES, max_size=14).map("".join), st.binary(max_size=8))
+def test_the_shortcut_for_a_plain_part_reads_as_the_general_reading(head: str, content: bytes) -> None:
+    # Given a part's bytes: headers of any shape (a plain disposition most often), a blank line, content
+    from webhook_translator.sources import multipart
+
+    raw = head.encode("utf-8") + b"\r\n\r\n" + content
+
+    def read(fn: Any) -> object:
+        try:
+            return fn(raw)
+        except ValueError as exc:  # FormError, UnicodeDecodeError
+            return type(exc)
+
+    # When the part is read / Then the shortcut gives what the line-by-line reading gives, errors included
+    assert read(multipart._part) == read(multipart._any_part)
+
+
+def test_the_shortcut_reads_the_usual_part() -> None:
+    from webhook_translator.sources import multipart
+
+    raw = b'Content-Disposition: form-data; name="q3_email"\r\n\r\njane@example.com'
+    assert multipart._PLAIN_HEAD.match(raw) is not None
+    assert multipart._part(raw) == multipart._any_part(raw)
+
+
+_BLANKS = st.text(alphabet=" \t\x0b\u00a0\u3000", max_size=2)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.sampled_from(["Content-Disposition", "content-DISPOSITION", "Content-Dispositio", "Content-Disposition "]),
+    _BLANKS,
+    st.sampled_from(["form-data", "FORM-DATA", "form-data ", "formdata"]),
+    _BLANKS,
+    st.text(alphabet='ab_1ä"\\\r\n;', max_size=6),
+    _BLANKS,
+    st.sampled_from(["", "\r\nContent-Type: text/plain; charset=latin-1", "\r\nX: y", "\r\n"]),
+)
+def test_the_shortcut_decides_as_the_general_reading_near_a_plain_part(
+    header: str, gap: str, kind: str, gap2: str, name: str, tail: str, more: str
+) -> None:
+    # Given a part that is a plain disposition, or one character away from one
+    from webhook_translator.sources import multipart
+
+    raw = f'{header}:{gap}{kind};{gap2}name="{name}"{tail}{more}\r\n\r\nvalue'.encode()
+
+    def read(fn: Any) -> object:
+        try:
+            return fn(raw)
+        except ValueError as exc:
+            return type(exc)
+
+    # Then the shortcut's reading is the general one's
+    assert read(multipart._part) == read(multipart._any_part)

@@ -191,18 +191,35 @@ def dlq_redrive(args: argparse.Namespace) -> int:
 
 
 def _print_redrive(result: RedriveResult, args: argparse.Namespace) -> None:
+    _print_redriven(result, skip_stale=args.skip_stale)
+    print(_redrive_summary(result, args))
+    _print_redrive_warnings(result, skip_stale=args.skip_stale)
+
+
+def _attempts(letter: DeadLetter) -> str:
+    if letter.attempts is None:
+        return "? attempts"
+    return f"{letter.attempts} attempt" + ("" if letter.attempts == 1 else "s")
+
+
+def _print_redriven(result: RedriveResult, *, skip_stale: bool) -> None:
+    """A line per message: moved, failed, not deleted, skipped as stale."""
     for letter in result.moved:
         history = f", previously {letter.previous_reasons()}" if letter.history.reasons else ""
-        attempts = "? attempts" if letter.attempts is None else f"{letter.attempts} attempt"
-        attempts += "s" if letter.attempts != 1 and letter.attempts is not None else ""
-        print(f"moved   {letter.source} {letter.webhook_id} {letter.event_type} ({letter.reason}, {attempts}{history})")
+        print(
+            f"moved   {letter.source} {letter.webhook_id} {letter.event_type} "
+            f"({letter.reason}, {_attempts(letter)}{history})"
+        )
     for letter, error in result.failed:
         print(f"FAILED  {letter.source} {letter.webhook_id}: could not send it to the queue ({error}); left in the DLQ")
     for letter in result.not_deleted:
         print(f"warning {letter.source} {letter.webhook_id}: sent back but still in the DLQ (delete it by hand)")
-    if args.skip_stale:
-        for letter in result.stale:
-            print(f"skipped {letter.source} {letter.webhook_id}: received over 7 days ago (Ours refuses it); left")
+    for letter in result.stale if skip_stale else []:
+        print(f"skipped {letter.source} {letter.webhook_id}: received over 7 days ago (Ours refuses it); left")
+
+
+def _redrive_summary(result: RedriveResult, args: argparse.Namespace) -> str:
+    """``N moved back to the queue``, with what was left in the DLQ and why."""
     given = {"source": args.source, "reason": args.reason, "since": args.since, "until": args.until}
     filters = " ".join(f"{k}={v.isoformat() if isinstance(v, datetime) else v}" for k, v in given.items() if v)
     if args.ids:
@@ -214,8 +231,12 @@ def _print_redrive(result: RedriveResult, args: argparse.Namespace) -> None:
         summary += f", {len(result.stale)} left in the DLQ (past Ours's 7-day window)"
     if result.failed:
         summary += f", {len(result.failed)} failed (left in the DLQ)"
-    print(summary)
-    if result.stale and not args.skip_stale:
+    return summary
+
+
+def _print_redrive_warnings(result: RedriveResult, *, skip_stale: bool) -> None:
+    """What will become of old webhooks moved back: Ours's 7 days, the destinations' windows."""
+    if result.stale and not skip_stale:
         print(
             f"warning: {len(result.stale)} moved webhook(s) were received over 7 days ago: Ours refuses their "
             "time (they go back to the DLQ as stale_event, unless STALE_EVENT_POLICY=send_without_time); "

@@ -8,10 +8,12 @@ its body, headers and content type, re-timed to a few seconds ago).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -66,13 +68,22 @@ def load_input(source: Source, path: str, *, now: float) -> WebhookInput:
     if not is_sample(data):
         return WebhookInput(raw)
     try:
-        sample = Sample.from_json(data, Path(path)).retimed(now)
+        sample = _sample_of(source, data, path).retimed(now)
+    except SampleError as exc:
+        raise CliError(str(exc)) from None
+    headers = {k.lower(): v for k, v in sample.headers.items()}
+    return WebhookInput(sample.raw_body(), headers, sample.content_type, sample)
+
+
+def _sample_of(source: Source, data: Any, path: str) -> Sample:
+    """The sample file ``path`` (parsed as ``data``), which must be one of ``source``."""
+    try:
+        sample = Sample.from_json(data, Path(path))
     except SampleError as exc:
         raise CliError(str(exc)) from None
     if sample.source != source.name:
         raise CliError(f"{path} is a {sample.source} sample, not {source.name}: pass SOURCE {sample.source}")
-    headers = {k.lower(): v for k, v in sample.headers.items()}
-    return WebhookInput(sample.raw_body(), headers, sample.content_type, sample)
+    return sample
 
 
 def _secret(source: Source, given: str | None) -> str:
@@ -111,13 +122,22 @@ def _default_secret(source: Source) -> str:
     return secrets[0]
 
 
-def _sign(source: Source, body: bytes, secret: str, *, now: float, webhook_id: str | None = None) -> dict[str, str]:
+@contextlib.contextmanager
+def _signing(source: Source) -> Iterator[None]:
+    """Signing as ``source``'s provider does (:meth:`Source.sign_headers`): its refusals as one line."""
     try:
-        return source.sign_headers(body, secret, now=now, webhook_id=webhook_id)
+        yield
+    except SampleError as exc:
+        raise CliError(str(exc)) from None
     except NotImplementedError:
         raise CliError(f"{source.name} has no signing scheme to reproduce") from None
     except ValueError as exc:
         raise CliError(f"the secret is not valid for {source.name}: {exc}") from None
+
+
+def _sign(source: Source, body: bytes, secret: str, *, now: float, webhook_id: str | None = None) -> dict[str, str]:
+    with _signing(source):
+        return source.sign_headers(body, secret, now=now, webhook_id=webhook_id)
 
 
 # --- translate -----------------------------------------------------------------------------------
@@ -283,20 +303,9 @@ def send(args: argparse.Namespace) -> int:
     raw = read_bytes(args.file)
     data = read_json(raw)
     if is_sample(data):
-        try:
-            sample = Sample.from_json(data, Path(args.file))
-        except SampleError as exc:
-            raise CliError(str(exc)) from None
-        if sample.source != source.name:
-            raise CliError(f"{args.file} is a {sample.source} sample, not {source.name}: pass SOURCE {sample.source}")
-        try:
+        sample = _sample_of(source, data, args.file)
+        with _signing(source):
             signed = sign_sample(sample, source, secret, base_url=url, now=now)
-        except SampleError as exc:
-            raise CliError(str(exc)) from None
-        except NotImplementedError:
-            raise CliError(f"{source.name} has no signing scheme to reproduce") from None
-        except ValueError as exc:
-            raise CliError(f"the secret is not valid for {source.name}: {exc}") from None
         url, headers, body = signed.url, signed.headers, signed.body
     else:
         headers, body = _sign(source, raw, secret, now=now), raw

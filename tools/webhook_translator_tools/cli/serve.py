@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import signal
 import sys
 import tempfile
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from webhook_translator.config import Settings
 from webhook_translator.secrets import SecretDocument
 from webhook_translator.sources.base import Source
 from webhook_translator_tools.cli.common import (
@@ -31,7 +33,6 @@ from webhook_translator_tools.local.pipeline_log import default_state_dir
 from webhook_translator_tools.local.stack import (
     DEFAULT_AWS_PORT,
     DEFAULT_HOST,
-    DEFAULT_MAX_RECEIVE_COUNT,
     DEFAULT_PORT,
     DEV_SECRETS,
     LocalStack,
@@ -52,20 +53,9 @@ def _port(text: str) -> int:
     return value
 
 
-def _max_receive_count() -> int:
-    raw = os.environ.get("MAX_RECEIVE_COUNT", "").strip()
-    if not raw:
-        return DEFAULT_MAX_RECEIVE_COUNT
-    if not raw.isdigit() or int(raw) < 1:
-        raise CliError(f"MAX_RECEIVE_COUNT={raw[:20]!r} is not a whole number >= 1")
-    return int(raw)
-
-
-def _enabled_sources(registry: Mapping[str, Source]) -> frozenset[str] | None:
+def _enabled_sources(settings: Settings, registry: Mapping[str, Source]) -> frozenset[str] | None:
     """``ENABLED_SOURCES`` as the receiver reads it; a name that is no source is one line, before anything starts."""
-    from webhook_translator.config import Settings
-
-    enabled = Settings.from_env({"ENABLED_SOURCES": os.environ.get("ENABLED_SOURCES", "")}).enabled_sources
+    enabled = settings.enabled_sources
     unknown = sorted((enabled or frozenset()) - set(registry))
     if unknown:
         raise CliError(
@@ -75,20 +65,19 @@ def _enabled_sources(registry: Mapping[str, Source]) -> frozenset[str] | None:
     return enabled
 
 
-def _check_delivery(max_receive_count: int) -> None:
-    """The forwarder's delivery settings (RETRY_MAX_DELAY, OUTAGE_BUDGET_SECONDS…) fit together: one line if not."""
+def _check_delivery(settings: Settings) -> None:
+    """The forwarder's delivery settings (MAX_RECEIVE_COUNT, RETRY_MAX_DELAY, OUTAGE_BUDGET_SECONDS…) fit
+    together, as the forwarder's init checks them: one line if not."""
     from webhook_translator.budget import check_budget
-    from webhook_translator.config import Settings
 
     try:
-        check_budget(Settings.from_env().model_copy(update={"max_receive_count": max_receive_count}))
+        check_budget(settings)
     except RuntimeError as exc:
         raise CliError(str(exc)) from None
 
 
-def _notes(document: SecretDocument, registry: Mapping[str, Source]) -> list[str]:
+def _notes(document: SecretDocument, registry: Mapping[str, Source], enabled: frozenset[str] | None) -> list[str]:
     notes = []
-    enabled = _enabled_sources(registry)
     if enabled is not None:
         notes.append(f"ENABLED_SOURCES: only {', '.join(sorted(enabled)) or 'no source'}; every other answers 404")
     unsigned = sorted(n for n in registry if not document.signing_secrets_for(n) and (enabled is None or n in enabled))
@@ -104,10 +93,10 @@ def _notes(document: SecretDocument, registry: Mapping[str, Source]) -> list[str
     return notes
 
 
-def _use_config(args: argparse.Namespace) -> Mapping[str, Source]:
-    """Validate the translator configuration as the functions' init will (before anything starts), and
-    point the local functions at ``--config FILE`` (or at a copy of TRANSLATOR_CONFIG_PARAMETER's
-    document: they talk to moto, not to your account); the sources in force."""
+def _use_config(args: argparse.Namespace) -> tuple[Settings, Mapping[str, Source]]:
+    """Validate the settings and the translator configuration as the functions' init will (before anything
+    starts), and point the local functions at ``--config FILE`` (or at a copy of TRANSLATOR_CONFIG_PARAMETER's
+    document: they talk to moto, not to your account); the settings and the sources in force."""
     settings, translation = configured(args)
     path = Path(args.config).resolve() if args.config else None
     if path is None and settings.translator_config_parameter:
@@ -120,41 +109,43 @@ def _use_config(args: argparse.Namespace) -> Mapping[str, Source]:
         for variable in CONFIG_VARIABLES:
             os.environ.pop(variable, None)
         os.environ["TRANSLATOR_CONFIG_FILE"] = str(path)
-    return translation.registry
+    return settings, translation.registry
 
 
-def serve(args: argparse.Namespace) -> int:
-    registry = _use_config(args)
+def _secret_document(args: argparse.Namespace) -> tuple[SecretDocument, str, str]:
+    """The secret document ``--secrets FILE`` (default: the development one): the document, its text, a label."""
     if args.secrets:
         document, text = load_document(args.secrets)
-        secret_label = f"from {args.secrets}"
-    else:
-        document, text = dev_document()
-        secret_label = f"the development document ({DEV_SECRETS.name}, not for production)"
+        return document, text, f"from {args.secrets}"
+    document, text = dev_document()
+    return document, text, f"the development document ({DEV_SECRETS.name}, not for production)"
+
+
+def _stack_options(args: argparse.Namespace, settings: Settings, secret_text: str) -> StackOptions:
+    """The local stack's options from the arguments; a folder or URL that cannot work is one line."""
     try:
         functions_dir = find_functions_dir(Path(args.functions_dir) if args.functions_dir else None)
     except FunctionsNotFound as exc:
         raise CliError(str(exc)) from None
-    replay_dir = Path(args.replay) if args.replay else None
-    if replay_dir is not None and not replay_dir.is_dir():
+    if args.replay and not Path(args.replay).is_dir():
         raise CliError(f"--replay {args.replay}: no such directory (expected DIR/<source>/<name>.json samples)")
     if args.ours_url and not args.ours_url.startswith(("http://", "https://")):
         raise CliError(f"--ours-url {args.ours_url[:80]!r} is not an http(s) URL")
-    _enabled_sources(registry)
-    options = StackOptions(
+    return StackOptions(
         functions_dir=functions_dir,
-        secret_text=text,
+        secret_text=secret_text,
         host=args.host,
         port=args.port,
         aws_port=args.aws_port,
         ours_url=args.ours_url.rstrip("/") if args.ours_url else None,
-        max_receive_count=_max_receive_count(),
+        max_receive_count=settings.max_receive_count,
         state_dir=Path(args.state_dir) if args.state_dir else default_state_dir(),
     )
-    _check_delivery(options.max_receive_count)
-    console = Console()
-    stop = threading.Event()
 
+
+@contextlib.contextmanager
+def _stopped_by_signals(stop: threading.Event) -> Iterator[list[int]]:
+    """SIGINT and SIGTERM set ``stop`` (the signals received are listed) until the block ends."""
     received: list[int] = []
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -164,24 +155,39 @@ def serve(args: argparse.Namespace) -> int:
     previous: dict[signal.Signals, Any] = {}
     for which in (signal.SIGINT, signal.SIGTERM):
         previous[which] = signal.signal(which, on_signal)
-    stack = LocalStack(options, console)
     try:
-        try:
-            stack.start()
-        except PortInUse as exc:
-            raise CliError(str(exc), EXIT_USAGE) from None
-        notes = _notes(document, registry)
-        if args.ours_url and not args.secrets:
-            notes.append("the development document's Ours token is a placeholder: pass --secrets FILE with yours")
-        _banner(console, stack, secret_label, notes, registry)
-        interrupted = replay_dir is not None and not _replay(console, stack, replay_dir, document, stop, registry)
-        while not stop.wait(0.5):
-            pass
-        console.say("\nStopping…")
+        yield received
     finally:
-        stack.stop()
         for which, handler in previous.items():
             signal.signal(which, handler)
+
+
+def serve(args: argparse.Namespace) -> int:
+    settings, registry = _use_config(args)
+    document, text, secret_label = _secret_document(args)
+    options = _stack_options(args, settings, text)
+    enabled = _enabled_sources(settings, registry)
+    _check_delivery(settings)
+    console = Console()
+    stop = threading.Event()
+    with _stopped_by_signals(stop) as received:
+        stack = LocalStack(options, console)
+        try:
+            try:
+                stack.start()
+            except PortInUse as exc:
+                raise CliError(str(exc), EXIT_USAGE) from None
+            notes = _notes(document, registry, enabled)
+            if args.ours_url and not args.secrets:
+                notes.append("the development document's Ours token is a placeholder: pass --secrets FILE with yours")
+            _banner(console, stack, secret_label, notes, registry)
+            replay_dir = Path(args.replay) if args.replay else None
+            interrupted = replay_dir is not None and not _replay(console, stack, replay_dir, document, stop, registry)
+            while not stop.wait(0.5):
+                pass
+            console.say("\nStopping…")
+        finally:
+            stack.stop()
     console.say("Stopped.")
     # stopped before every sample was sent: the shell's status for the signal (130 for Ctrl-C)
     return 128 + (received[-1] if received else signal.SIGINT) if interrupted else 0

@@ -163,30 +163,25 @@ def local_oldest(documents: Iterable[dict[str, Any]], now: float) -> float | Non
 # --- AWS: CloudWatch ------------------------------------------------------------------------------
 
 
-def cloudwatch_series(cloudwatch: Any, namespace: str, *, start: float, end: float) -> list[Series]:
-    """Every metric of ``namespace`` (ListMetrics), summed over [start, end] (GetMetricData)."""
+#: the statistics read of each metric: (Series field, CloudWatch statistic)
+_STATS: Final = {"total": "Sum", "samples": "SampleCount", "maximum": "Maximum"}
+
+
+def _dimensions(metric: Any) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((d["Name"], d["Value"]) for d in metric.get("Dimensions") or []))
+
+
+def _listed_metrics(cloudwatch: Any, namespace: str) -> list[Any]:
+    """The functions' metrics of ``namespace`` (ListMetrics), each name and set of dimensions once."""
     metrics = [
         m for page in cloudwatch.get_paginator("list_metrics").paginate(Namespace=namespace) for m in page["Metrics"]
     ]
-    unique = {
-        (m["MetricName"], tuple(sorted((d["Name"], d["Value"]) for d in m.get("Dimensions") or []))): m
-        for m in metrics
-        if m["MetricName"] in observability.METRIC_NAMES
-    }
-    metrics = list(unique.values())
-    period = max(60, int((end - start) // 60) * 60)
-    stats = {"total": "Sum", "samples": "SampleCount", "maximum": "Maximum"}
-    queries, keys = [], []
-    for index, metric in enumerate(metrics):
-        for key, stat in stats.items():
-            queries.append(
-                {
-                    "Id": f"m{index}_{key}",
-                    "MetricStat": {"Metric": metric, "Period": period, "Stat": stat},
-                    "ReturnData": True,
-                }
-            )
-        keys.append(metric)
+    unique = {(m["MetricName"], _dimensions(m)): m for m in metrics if m["MetricName"] in observability.METRIC_NAMES}
+    return list(unique.values())
+
+
+def _metric_values(cloudwatch: Any, queries: list[dict[str, Any]], *, start: float, end: float) -> dict[str, float]:
+    """GetMetricData's answer to ``queries`` (500 a call): query id → value over the window."""
     values: dict[str, float] = {}
     for chunk in range(0, len(queries), 500):
         kwargs = {"MetricDataQueries": queries[chunk : chunk + 500], "StartTime": start, "EndTime": end}
@@ -194,11 +189,24 @@ def cloudwatch_series(cloudwatch: Any, namespace: str, *, start: float, end: flo
             for result in page["MetricDataResults"]:
                 if result.get("Values"):
                     values[result["Id"]] = _combine(result["Id"], result["Values"])
+    return values
+
+
+def cloudwatch_series(cloudwatch: Any, namespace: str, *, start: float, end: float) -> list[Series]:
+    """Every metric of ``namespace`` (ListMetrics), summed over [start, end] (GetMetricData)."""
+    metrics = _listed_metrics(cloudwatch, namespace)
+    period = max(60, int((end - start) // 60) * 60)
+    queries = [
+        {"Id": f"m{index}_{key}", "MetricStat": {"Metric": metric, "Period": period, "Stat": stat}, "ReturnData": True}
+        for index, metric in enumerate(metrics)
+        for key, stat in _STATS.items()
+    ]
+    values = _metric_values(cloudwatch, queries, start=start, end=end)
     out = []
-    for index, metric in enumerate(keys):
-        dims = tuple(sorted((d["Name"], d["Value"]) for d in metric.get("Dimensions") or []))
-        got = {key: values.get(f"m{index}_{key}") for key in stats}
-        out.append(Series(metric["MetricName"], dims, got["total"] or 0.0, got["samples"] or 0.0, got["maximum"]))
+    for index, metric in enumerate(metrics):
+        got = {key: values.get(f"m{index}_{key}") for key in _STATS}
+        total, samples, maximum = got["total"] or 0.0, got["samples"] or 0.0, got["maximum"]
+        out.append(Series(metric["MetricName"], _dimensions(metric), total, samples, maximum))
     return out
 
 
@@ -291,6 +299,43 @@ def _count(value: float) -> str:
     return str(int(value)) if value == int(value) else f"{value:g}"
 
 
+def _reason_lines(figures: Figures) -> list[str]:
+    lines = []
+    for label, metric in BY_REASON:
+        found = figures.by(metric, observability.REASON)
+        if found:
+            parts = ", ".join(f"{source} {reason} {_count(n)}" for (source, reason), n in found.items())
+            lines.append(f"{label} by reason: {parts}")
+    return lines
+
+
+def _ours_lines(figures: Figures) -> list[str]:
+    """``Ours: N calls (status: n, …), latency …`` when Ours was called."""
+    responses = figures.by(observability.OURS_RESPONSES, observability.STATUS)
+    if not responses:
+        return []
+    statuses: dict[str, float] = defaultdict(float)
+    for (_, status), n in responses.items():
+        statuses[status] += n
+    ours = f"Ours: {_count(sum(statuses.values()))} calls (" + ", ".join(
+        f"{status}: {_count(n)}" for status, n in sorted(statuses.items())
+    )
+    latency = figures.latency()
+    return [ours + ")" + (f", latency {latency[0]:.0f} ms average, {latency[1]:.0f} ms max" if latency else "")]
+
+
+def _queue_lines(figures: Figures) -> list[str]:
+    lines = []
+    if figures.waiting is not None:
+        oldest = _age(figures.oldest_seconds) if figures.oldest_seconds is not None else "-"
+        lines.append(f"queue: {figures.waiting} waiting, {figures.in_flight} in flight, oldest {oldest}")
+    if figures.dead_letters is not None:
+        noun = "message" if figures.dead_letters == 1 else "messages"
+        see = " (`webhook-translator dlq list`)" if figures.dead_letters else ""
+        lines.append(f"DLQ: {figures.dead_letters} {noun}{see}")
+    return lines
+
+
 def render(figures: Figures) -> str:
     table = figures.table()
     lines = []
@@ -300,30 +345,7 @@ def render(figures: Figures) -> str:
         lines.append(_table(rows))
     else:
         lines.append("no webhooks in this window")
-    for label, metric in BY_REASON:
-        found = figures.by(metric, observability.REASON)
-        if found:
-            parts = ", ".join(f"{source} {reason} {_count(n)}" for (source, reason), n in found.items())
-            lines.append(f"{label} by reason: {parts}")
-    responses = figures.by(observability.OURS_RESPONSES, observability.STATUS)
-    if responses:
-        statuses: dict[str, float] = defaultdict(float)
-        for (_, status), n in responses.items():
-            statuses[status] += n
-        ours = f"Ours: {_count(sum(statuses.values()))} calls (" + ", ".join(
-            f"{status}: {_count(n)}" for status, n in sorted(statuses.items())
-        )
-        latency = figures.latency()
-        ours += ")" + (f", latency {latency[0]:.0f} ms average, {latency[1]:.0f} ms max" if latency else "")
-        lines.append(ours)
-    if figures.waiting is not None:
-        oldest = _age(figures.oldest_seconds) if figures.oldest_seconds is not None else "-"
-        lines.append(f"queue: {figures.waiting} waiting, {figures.in_flight} in flight, oldest {oldest}")
-    if figures.dead_letters is not None:
-        noun = "message" if figures.dead_letters == 1 else "messages"
-        see = " (`webhook-translator dlq list`)" if figures.dead_letters else ""
-        lines.append(f"DLQ: {figures.dead_letters} {noun}{see}")
-    lines += figures.notes
+    lines += _reason_lines(figures) + _ours_lines(figures) + _queue_lines(figures) + figures.notes
     lines.append(f"(from {figures.origin})")
     return "\n".join(lines)
 

@@ -65,16 +65,24 @@ def read_headers(path: str) -> dict[str, str]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise CliError(f"--headers {path} is not UTF-8 text") from None
-    if text.lstrip().startswith("{"):
-        try:
-            data = json.loads(text)
-        except ValueError:
-            raise CliError(f'--headers {path} is not valid JSON: expected {{"Name": "value", ...}}') from None
-        if isinstance(data, dict) and isinstance(data.get("headers"), dict):
-            data = data["headers"]  # a whole API Gateway event
-        if not isinstance(data, dict) or not all(isinstance(v, str | int | float) for v in data.values()):
-            raise CliError(f"--headers {path}: expected a JSON object of header names to string values")
-        return {str(k).strip().lower(): str(v).strip() for k, v in data.items()}
+    return _json_headers(text, path) if text.lstrip().startswith("{") else _line_headers(text, path)
+
+
+def _json_headers(text: str, path: str) -> dict[str, str]:
+    """A JSON object of headers, or a whole API Gateway event (its ``headers``)."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise CliError(f'--headers {path} is not valid JSON: expected {{"Name": "value", ...}}') from None
+    if isinstance(data, dict) and isinstance(data.get("headers"), dict):
+        data = data["headers"]  # a whole API Gateway event
+    if not isinstance(data, dict) or not all(isinstance(v, str | int | float) for v in data.values()):
+        raise CliError(f"--headers {path}: expected a JSON object of header names to string values")
+    return {str(k).strip().lower(): str(v).strip() for k, v in data.items()}
+
+
+def _line_headers(text: str, path: str) -> dict[str, str]:
+    """``Name: value`` lines; a leading request or status line is skipped."""
     headers: dict[str, str] = {}
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip() or (number == 1 and ":" not in line.split(" ", 1)[0] and " " in line.strip()):

@@ -16,13 +16,14 @@ import base64
 import json
 import secrets
 import time
-from collections.abc import Callable, Mapping
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable, Iterable, Mapping
+from http.server import ThreadingHTTPServer
 from typing import Any, Final
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from webhook_translator.redact import redact
 from webhook_translator_tools.local.console import Console
+from webhook_translator_tools.local.loopback import MethodHandler
 from webhook_translator_tools.local.threads import ServerThread
 
 __all__ = ["ROUTE_KEY", "ReceiverServer", "build_event", "is_text_media_type"]
@@ -53,6 +54,29 @@ def _api_time(epoch: float) -> str:
     return time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(epoch))
 
 
+def _joined(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Repeated names joined with commas, as API Gateway joins them."""
+    joined: dict[str, str] = {}
+    for key, value in pairs:
+        joined[key] = f"{joined[key]},{value}" if key in joined else value
+    return joined
+
+
+def _merged_headers(headers: list[tuple[str, str]]) -> tuple[dict[str, str], list[str]]:
+    """(the headers lower-cased and joined, the cookies): payload 2.0 takes ``Cookie`` apart."""
+    cookies = [c.strip() for name, value in headers if name.lower() == "cookie" for c in value.split(";") if c.strip()]
+    return _joined((name.lower(), value) for name, value in headers if name.lower() != "cookie"), cookies
+
+
+def _body_text(body: bytes, content_type: str) -> tuple[str | None, bool]:
+    """(the body as text when it is UTF-8, whether API Gateway would base64-encode it)."""
+    try:
+        text: str | None = body.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    return text, bool(body) and (text is None or not is_text_media_type(content_type))
+
+
 def build_event(
     *,
     method: str,
@@ -66,25 +90,10 @@ def build_event(
     """A payload-2.0 event for one request to ``/webhooks/{source}``."""
     now = time.time() if now is None else now
     split = urlsplit(target)
-    merged: dict[str, str] = {}
-    cookies: list[str] = []
-    for name, value in headers:
-        key = name.lower()
-        if key == "cookie":
-            cookies.extend(c.strip() for c in value.split(";") if c.strip())
-            continue
-        merged[key] = f"{merged[key]},{value}" if key in merged else value
-    query: dict[str, str] = {}
-    for key, value in parse_qsl(split.query, keep_blank_values=True):
-        query[key] = f"{query[key]},{value}" if key in query else value
-    host = merged.get("host", "localhost")
-    domain = host.split(":", 1)[0]
-    content_type = merged.get("content-type", "")
-    try:
-        text: str | None = body.decode("utf-8")
-    except UnicodeDecodeError:
-        text = None
-    encoded = bool(body) and (text is None or not is_text_media_type(content_type))
+    merged, cookies = _merged_headers(headers)
+    query = _joined(parse_qsl(split.query, keep_blank_values=True))
+    domain = merged.get("host", "localhost").split(":", 1)[0]
+    text, encoded = _body_text(body, merged.get("content-type", ""))
     route_key = GET_ROUTE_KEY if method == "GET" else ROUTE_KEY
     event: dict[str, Any] = {
         "version": "2.0",
@@ -133,29 +142,11 @@ class _Server(ThreadingHTTPServer):
     console: Console | None
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(MethodHandler):
     server: _Server
     server_version = "LocalApiGateway/1"
 
-    def log_message(self, format: str, *args: Any) -> None:  # the pipeline's own lines say what happened
-        return
-
-    def do_POST(self) -> None:
-        self._route("POST")
-
-    def do_GET(self) -> None:
-        self._route("GET")
-
-    def do_PUT(self) -> None:
-        self._route("PUT")
-
-    def do_DELETE(self) -> None:
-        self._route("DELETE")
-
-    def do_PATCH(self) -> None:
-        self._route("PATCH")
-
-    def _route(self, method: str) -> None:
+    def serve_method(self, method: str) -> None:
         path = urlsplit(self.path).path
         parts = path.split("/")
         # /webhooks/{source}: exactly one non-empty segment after /webhooks

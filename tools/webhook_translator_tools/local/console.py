@@ -16,6 +16,7 @@ import logging
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import Any, Final, TextIO
 
 from webhook_translator import log_events
@@ -62,6 +63,44 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
+class _Fields:
+    """The fields of a record an outcome line shows (``-`` for those it lacks; the reason ``""``)."""
+
+    def __init__(self, record: logging.LogRecord) -> None:
+        self.record = record
+        self.source = _get(record, "source")
+        self.reason = _get(record, "reason", "")
+        event_type = _get(record, "event_type")
+        self.who = f"{self.source} {_get(record, 'webhook_id')}"
+        self.what = f"{self.who} {event_type}" if event_type != "-" else self.who
+
+
+def _delivered(f: _Fields) -> str:
+    events = f.record.__dict__.get("events")
+    count = f" ({_plural(events, 'event')})" if isinstance(events, int) else ""
+    return f"{f.what} {ARROW} delivered{count}"
+
+
+def _retried(f: _Fields) -> str:
+    delay = f.record.__dict__.get("delay")
+    after = f" in {delay:g} s" if isinstance(delay, int | float) else ""
+    return f"{f.what} {ARROW} will be retried{after} ({f.reason or 'retryable'})"
+
+
+#: the line of each record the pipeline logs by name
+_LINES: Final[dict[str, Callable[[_Fields], str]]] = {
+    log_events.WEBHOOK_QUEUED: lambda f: f"{f.who} {ARROW} queued",
+    log_events.WEBHOOK_DELIVERED: _delivered,
+    log_events.WEBHOOK_SKIPPED: lambda f: f"{f.what} {ARROW} skipped ({f.reason or 'ignored'}): nothing sent to Ours",
+    log_events.WEBHOOK_DEAD_LETTERED: lambda f: f"{f.what} {ARROW} dead-lettered ({f.reason or 'unknown'})",
+    log_events.WEBHOOK_RETRIED: _retried,
+    log_events.WEBHOOK_REFUSED: lambda f: (
+        f"{f.source} {ARROW} refused {_get(f.record, 'status')} ({f.reason or 'rejected'})"
+    ),
+    log_events.HANDSHAKE_ANSWERED: lambda f: f"{f.source} {ARROW} handshake answered",
+}
+
+
 class PipelineLogHandler(logging.Handler):
     """Turns the receiver's and forwarder's log records into console lines."""
 
@@ -85,28 +124,9 @@ class PipelineLogHandler(logging.Handler):
 
     def format_record(self, record: logging.LogRecord) -> str | None:
         message = record.getMessage()
-        source, webhook_id, event_type = _get(record, "source"), _get(record, "webhook_id"), _get(record, "event_type")
-        who = f"{source} {webhook_id}"
-        what = f"{who} {event_type}" if event_type != "-" else who
-        reason = _get(record, "reason", "")
-        if message == log_events.WEBHOOK_QUEUED:
-            return f"{who} {ARROW} queued"
-        if message == log_events.WEBHOOK_DELIVERED:
-            events = record.__dict__.get("events")
-            count = f" ({_plural(events, 'event')})" if isinstance(events, int) else ""
-            return f"{what} {ARROW} delivered{count}"
-        if message == log_events.WEBHOOK_SKIPPED:
-            return f"{what} {ARROW} skipped ({reason or 'ignored'}): nothing sent to Ours"
-        if message == log_events.WEBHOOK_DEAD_LETTERED:
-            return f"{what} {ARROW} dead-lettered ({reason or 'unknown'})"
-        if message == log_events.WEBHOOK_RETRIED:
-            delay = record.__dict__.get("delay")
-            after = f" in {delay:g} s" if isinstance(delay, int | float) else ""
-            return f"{what} {ARROW} will be retried{after} ({reason or 'retryable'})"
-        if message == log_events.WEBHOOK_REFUSED:
-            return f"{source} {ARROW} refused {_get(record, 'status')} ({reason or 'rejected'})"
-        if message == log_events.HANDSHAKE_ANSWERED:
-            return f"{source} {ARROW} handshake answered"
+        line = _LINES.get(message)
+        if line is not None:
+            return line(_Fields(record))
         if record.levelno < logging.WARNING or message in self.QUIET:
             return None
         details = " ".join(f"{k}={record.__dict__[k]}" for k in self.SAFE_FIELDS if record.__dict__.get(k) is not None)

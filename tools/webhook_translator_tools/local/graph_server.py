@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Final
 
-from webhook_translator_tools.local.provider_server import Answer, LocalProviderApi
+from webhook_translator_tools.local.provider_server import Answer, LocalProviderApi, bearer_token
 
 __all__ = ["DEFAULT_LEADS", "LocalGraph"]
 
@@ -52,8 +52,8 @@ class LocalGraph(LocalProviderApi):
         return _graph_error(message, 0, kind="FaultInjection")
 
     def route(self, path: str, query: Mapping[str, str], headers: Mapping[str, str]) -> Answer:
-        auth = headers.get("authorization") or ""
-        token = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else query.get("access_token", "")
+        bearer = (headers.get("authorization") or "").startswith("Bearer ")
+        token = bearer_token(headers) if bearer else query.get("access_token", "")
         if not token or (self.tokens is not None and token not in self.tokens):
             return Answer(
                 400, _graph_error("Invalid OAuth access token - Cannot parse access token", 190, None, "OAuthException")

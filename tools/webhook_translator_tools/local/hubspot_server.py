@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Final
 
-from webhook_translator_tools.local.provider_server import Answer, LocalProviderApi
+from webhook_translator_tools.local.provider_server import Answer, LocalProviderApi, bearer_token
 
 __all__ = ["DEFAULT_CONTACTS", "LocalHubSpot"]
 
@@ -59,8 +59,7 @@ class LocalHubSpot(LocalProviderApi):
         }
 
     def route(self, path: str, query: Mapping[str, str], headers: Mapping[str, str]) -> Answer:
-        auth = headers.get("authorization") or ""
-        token = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else ""
+        token = bearer_token(headers)
         if not token or (self.tokens is not None and token not in self.tokens):
             message = "Authentication credentials not found. This API supports OAuth 2.0 authentication."
             return Answer(401, self.error(401, message))

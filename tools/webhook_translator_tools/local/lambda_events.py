@@ -22,9 +22,11 @@ from pathlib import Path
 from typing import Any, Final
 
 from webhook_translator.admission import wrap
+from webhook_translator.dlq_attributes import QueuedAttributes
 from webhook_translator.sources.registry import REGISTRY
 from webhook_translator.sources.request import InboundRequest
 from webhook_translator_tools.local.apigw import build_event
+from webhook_translator_tools.local.poller import lambda_attribute
 from webhook_translator_tools.local.samples import Sample
 
 __all__ = ["APIGW_EVENTS", "SAMPLE_SECRET", "SQS_BATCHES", "apigw_event", "refresh", "signed_at", "sqs_batch"]
@@ -85,10 +87,6 @@ def apigw_event(sample: Sample, spec: ApigwSpec, *, secret: str, now: float, nam
     return event
 
 
-def _attribute(value: str) -> dict[str, Any]:
-    return {"stringValue": value, "stringListValues": [], "binaryListValues": [], "dataType": "String"}
-
-
 def sqs_batch(samples: list[Sample], *, now: float, name: str) -> dict[str, Any]:
     """The SQS event the event source mapping would hand the forwarder: each sample queued by the receiver
     at ``now`` (its envelope exactly as :func:`wrap` makes it), received once."""
@@ -106,6 +104,8 @@ def sqs_batch(samples: list[Sample], *, now: float, name: str) -> dict[str, Any]
             received_at=received_at,
         )
         admitted = wrap(source, request)
+        # the attributes the receiver sends with it (QueuedAttributes), as Lambda hands them over
+        attributes = QueuedAttributes(source=admitted.envelope.source, webhook_id=admitted.envelope.webhook_id).to_sqs()
         records.append(
             {
                 "messageId": _fixed_id("sqs", name, str(index)),
@@ -117,10 +117,7 @@ def sqs_batch(samples: list[Sample], *, now: float, name: str) -> dict[str, Any]
                     "SenderId": "AROAEXAMPLE:receiver",
                     "ApproximateFirstReceiveTimestamp": str(sent_ms + 20),
                 },
-                "messageAttributes": {
-                    "source": _attribute(admitted.envelope.source),
-                    "webhook_id": _attribute(admitted.envelope.webhook_id),
-                },
+                "messageAttributes": {name: lambda_attribute(value) for name, value in attributes.items()},
                 "md5OfBody": hashlib.md5(admitted.message.encode(), usedforsecurity=False).hexdigest(),
                 "md5OfMessageAttributes": "",
                 "eventSource": "aws:sqs",

@@ -21,36 +21,35 @@ random fraction of calls. A ``status`` fault with a ``rate`` hits a ``/batch``
 call row by row: each row it hits is a ``queue_failed`` row of a 207 (transient
 status) or an ``invalid_event`` row.
 
-Other processes (the CLI's ``serve``, end-to-end tests) drive it over HTTP:
-
-===============================  ==============================================
-``GET /_control/health``         ``{"ok": true}``
-``GET /_control/accepted``       the accepted events (token removed), a JSON list
-``DELETE /_control/accepted``    forget everything received (:meth:`LocalOurs.reset`)
-``GET /_control/deliveries``     ``{distinctId: times accepted}``
-``GET /_control/requests``       every call: ``[{"path", "status", "body"}]``
-``GET /_control/faults``         the active faults
-``POST /_control/faults``        add a fault (a :class:`Fault` as JSON)
-``DELETE /_control/faults``      clear the faults
-===============================  ==============================================
+Other processes (the CLI's ``serve``, end-to-end tests) drive it over HTTP: the control endpoints
+every local fake has (:mod:`~webhook_translator_tools.local.loopback`: ``health``; ``requests``,
+every call as ``[{"path", "status", "body"}]``; ``GET|POST|DELETE faults``, a :class:`Fault` as
+JSON), and ``GET /_control/accepted`` (the accepted events, token removed), ``DELETE
+/_control/accepted`` (forget everything received, :meth:`LocalOurs.reset`) and ``GET
+/_control/deliveries`` (``{distinctId: times accepted}``).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import random
-import socket
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, fields
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Final, Literal, NamedTuple
-from urllib.parse import urlsplit
+from dataclasses import dataclass
+from typing import Any, ClassVar, Final, Literal, NamedTuple
+from urllib.parse import SplitResult
 
-from webhook_translator_tools.local.threads import ServerThread
+from webhook_translator_tools.local.loopback import (
+    Answer,
+    ControlRoute,
+    FaultFields,
+    HangUp,
+    LoopbackHandler,
+    LoopbackService,
+    check_fault_fields,
+    parse_json,
+)
 
 __all__ = ["API_PREFIX", "Fault", "LocalOurs", "RecordedRequest", "validate_identify", "validate_track"]
 
@@ -347,15 +346,6 @@ def validate_identify(body: Any) -> Problems:
     return problems
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def parse_json(data: bytes) -> Any:
-    """Strict JSON (no NaN/Infinity); ``ValueError`` for anything else."""
-    return json.loads(data.decode("utf-8"), parse_constant=_reject_constant)
-
-
 def mask_token(token: Any) -> str:
     """A token as it may be printed: its last four characters at most."""
     if not isinstance(token, str) or not token:
@@ -367,13 +357,15 @@ def mask_token(token: Any) -> str:
 
 
 @dataclass
-class Fault:
+class Fault(FaultFields):
     """Make the local Ours misbehave: ``status`` answers an error, ``slow`` waits, ``drop`` hangs up.
 
     ``times`` is how many calls (or, for a batch, rows) it hits (``None``: until cleared);
     ``distinct_id`` / ``event`` restrict it to the matching events; ``rate`` (0–1) to a random
     share of the calls (of the rows, for a ``status`` fault on ``/batch``).
     """
+
+    required: ClassVar[tuple[str, ...]] = ("kind",)
 
     kind: Literal["status", "slow", "drop"]
     status: int = 503
@@ -388,31 +380,11 @@ class Fault:
     def __post_init__(self) -> None:
         if self.kind not in ("status", "slow", "drop"):
             raise ValueError("kind must be status, slow or drop")
-        if isinstance(self.status, bool) or not isinstance(self.status, int) or not 100 <= self.status <= 599:
-            raise ValueError("status must be an HTTP status code")
+        check_fault_fields(self, nullable=("retry_after", "distinct_id", "event"), strings=("error",))
         if not _is_number(self.delay) or self.delay < 0:
             raise ValueError("delay must be a number >= 0")
-        if self.times is not None and (isinstance(self.times, bool) or not isinstance(self.times, int)):
-            raise ValueError("times must be an integer or null")
-        for name in ("retry_after", "distinct_id", "event"):
-            if getattr(self, name) is not None and not isinstance(getattr(self, name), str):
-                raise ValueError(f"{name} must be a string or null")
-        if not isinstance(self.error, str):
-            raise ValueError("error must be a string")
         if self.rate is not None and (not _is_number(self.rate) or not 0 <= self.rate <= 1):
             raise ValueError("rate must be a number between 0 and 1, or null")
-
-    @classmethod
-    def from_json(cls, data: Any) -> Fault:
-        if not isinstance(data, dict):
-            raise ValueError("a fault is a JSON object")
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(f"unknown fault keys: {', '.join(sorted(unknown))}")
-        if "kind" not in data:
-            raise ValueError("a fault needs a kind")
-        return cls(**data)
 
     @property
     def targeted(self) -> bool:
@@ -429,6 +401,11 @@ class Fault:
         return self.event is None or body.get("event") == self.event
 
 
+_API_PATHS: Final = frozenset({"/track", "/batch", "/identify"})
+#: what a body that is not JSON parses to (distinct from a JSON ``null``)
+_BAD_JSON: Final = object()
+
+
 class RecordedRequest(NamedTuple):
     """One call as the local Ours saw it: API path (``/track``…), the status it answered, the body without token."""
 
@@ -440,95 +417,7 @@ class RecordedRequest(NamedTuple):
 # --- the server -----------------------------------------------------------------------------
 
 
-#: an oversized body up to this size is read and discarded before the 413 is sent
-_MAX_DRAIN_BYTES: Final = 64 * 1024 * 1024
-
-
-class _Dropped(Exception):
-    """The handler hung up on purpose."""
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    ours: LocalOurs
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "LocalOurs/1"
-    #: headers and body are separate writes: without this, Nagle + delayed ACK add 40 ms per answer
-    disable_nagle_algorithm = True
-    #: idle keep-alive connections give up after this many seconds
-    timeout = 30
-    server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:  # the echo callback prints instead
-        return
-
-    def do_GET(self) -> None:
-        self._dispatch("GET")
-
-    def do_POST(self) -> None:
-        self._dispatch("POST")
-
-    def do_DELETE(self) -> None:
-        self._dispatch("DELETE")
-
-    def do_PUT(self) -> None:
-        self._dispatch("PUT")
-
-    def do_PATCH(self) -> None:
-        self._dispatch("PATCH")
-
-    def _dispatch(self, method: str) -> None:
-        ours = self.server.ours
-        path = urlsplit(self.path).path
-        try:
-            if path.startswith("/_control/"):
-                status, payload = ours._control(method, path, self._read_body(limit=1_048_576))
-                self._answer(status, payload)
-            elif path.startswith(API_PREFIX + "/") and path[len(API_PREFIX) :] in ("/track", "/batch", "/identify"):
-                ours._api(self, method, path[len(API_PREFIX) :])
-            else:
-                self._answer(404, {"success": False, "error": "not found"})
-        except _Dropped:
-            self.close_connection = True
-            with contextlib.suppress(OSError):
-                self.connection.shutdown(socket.SHUT_RDWR)
-
-    def _read_body(self, *, limit: int) -> bytes | None:
-        """The request body, or ``None`` if it is larger than ``limit`` (then the connection is closed)."""
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            length = 0
-        if length > limit:
-            # drain what the client is sending (so it reads our 413 instead of a reset), then hang up
-            remaining = length if length <= _MAX_DRAIN_BYTES else 0
-            while remaining > 0:
-                chunk = self.rfile.read(min(remaining, 65_536))
-                if not chunk:
-                    break
-                remaining -= len(chunk)
-            self.close_connection = True
-            return None
-        return self.rfile.read(length) if length > 0 else b""
-
-    def _answer(self, status: int, payload: Any, headers: Mapping[str, str] | None = None) -> None:
-        data = json.dumps(payload).encode("utf-8")
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        if self.close_connection:
-            self.send_header("Connection", "close")
-        self.end_headers()
-        self.wfile.write(data)
-
-
-class LocalOurs:
+class LocalOurs(LoopbackService[Fault, RecordedRequest]):
     """A real HTTP server on loopback that behaves like Ours's ingest API and records what it accepts.
 
     ``tokens``: the accepted tokens (``None``: any well-formed token). ``clock``: seconds since
@@ -550,64 +439,24 @@ class LocalOurs:
         max_batch_rows: int = 100,
         seed: int | None = None,
     ) -> None:
-        self.host = host
-        self._requested_port = port
+        super().__init__(host, port, parse_fault=Fault.from_json, echo=echo)
         self.tokens = None if tokens is None else {t.strip() for t in tokens}
         self.clock = clock
-        self.echo = echo
         self.max_body_bytes = max_body_bytes
         self.max_batch_rows = max_batch_rows
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()
         self._accepted: list[dict[str, Any]] = []
         self._identified: list[dict[str, Any]] = []
-        self._requests: list[RecordedRequest] = []
         self._deliveries: Counter[str] = Counter()
-        self._faults: list[Fault] = []
         self._rng = random.Random(seed)
-        self._server: _Server | None = None
-        self._thread: ServerThread | None = None
 
-    # --- lifecycle ---------------------------------------------------------------------------
-
-    def start(self) -> LocalOurs:
-        if self._server is not None:
-            return self
-        self._stopping.clear()
-        server = _Server((self.host, self._requested_port), _Handler)
-        server.ours = self
-        self._server = server
-        self._thread = ServerThread(server, "local-ours", poll_interval=0.02)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, thread = self._server, self._thread
-        if server is None:
-            return
-        self._stopping.set()  # wakes "slow" faults
-        if thread is not None:
-            thread.stop()
-        else:
-            server.server_close()
-        self._server = self._thread = None
-
-    def __enter__(self) -> LocalOurs:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("the local Ours is not running")
-        return int(self._server.server_address[1])
+    name = "Ours"
+    server_version = "LocalOurs/1"
+    methods = frozenset({"GET", "POST", "DELETE", "PUT", "PATCH"})
 
     @property
     def url(self) -> str:
         """The API base URL, as ``OURS_API_URL`` expects it."""
-        return f"http://{self.host}:{self.port}{API_PREFIX}"
+        return f"{self.base_url}{API_PREFIX}"
 
     # --- what it saw -------------------------------------------------------------------------
 
@@ -622,29 +471,10 @@ class LocalOurs:
         with self._lock:
             return list(self._identified)
 
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        """Every API call: (path such as ``/track``, status answered — 0 if dropped — body without token)."""
-        with self._lock:
-            return list(self._requests)
-
     def deliveries(self, distinct_id: str) -> int:
         """How many times an event with this distinctId was accepted."""
         with self._lock:
             return self._deliveries[distinct_id]
-
-    @property
-    def faults(self) -> list[Fault]:
-        with self._lock:
-            return list(self._faults)
-
-    def inject(self, fault: Fault) -> None:
-        with self._lock:
-            self._faults.append(fault)
-
-    def clear_faults(self) -> None:
-        with self._lock:
-            self._faults.clear()
 
     def reset(self) -> None:
         """Forget everything received (faults stay)."""
@@ -667,19 +497,23 @@ class LocalOurs:
                 # a rate fault hits a share of the calls; a rate status fault on /batch hits rows (_row_fault)
                 if fault.rate is not None and ((batch and fault.kind == "status") or self._rng.random() >= fault.rate):
                     continue
-                if fault.targeted and not isinstance(body, dict):
-                    continue
-                if fault.targeted and "events" in body:  # a batch: targeted status faults apply per row
-                    rows = body.get("events")
-                    if fault.kind == "status" or not isinstance(rows, list):
-                        continue
-                    if not any(fault.matches(row) for row in rows):
-                        continue
-                elif not fault.matches(body):
-                    continue
-                self._spend(fault)
-                return fault
+                if self._hits_call(fault, body):
+                    self._spend(fault)
+                    return fault
         return None
+
+    @staticmethod
+    def _hits_call(fault: Fault, body: Any) -> bool:
+        """Whether ``fault`` (its rate aside) applies to a whole call with ``body``."""
+        if not fault.targeted:
+            return True
+        if not isinstance(body, dict):
+            return False
+        if "events" not in body:
+            return fault.matches(body)
+        # a batch: targeted status faults apply per row (_row_fault); the others if a row matches
+        rows = body.get("events")
+        return fault.kind != "status" and isinstance(rows, list) and any(fault.matches(row) for row in rows)
 
     def _row_fault(self, row: Any) -> Fault | None:
         """The targeted ``status`` fault for one batch row, if any."""
@@ -692,12 +526,6 @@ class LocalOurs:
                 self._spend(fault)
                 return fault
         return None
-
-    def _spend(self, fault: Fault) -> None:
-        if fault.times is not None:
-            fault.times -= 1
-            if fault.times <= 0:
-                self._faults.remove(fault)
 
     def _record(self, path: str, status: int, body: Any, line: str) -> None:
         if isinstance(body, dict):
@@ -715,49 +543,71 @@ class LocalOurs:
             if isinstance(distinct_id, str):
                 self._deliveries[distinct_id] += 1
 
-    def _api(self, handler: _Handler, method: str, path: str) -> None:
+    def dispatch(self, handler: LoopbackHandler, method: str, url: SplitResult) -> None:
+        path = url.path
+        if path.startswith("/_control/"):
+            self.control(handler, method, path)
+        elif path.startswith(API_PREFIX + "/") and path[len(API_PREFIX) :] in _API_PATHS:
+            self._api(handler, method, path[len(API_PREFIX) :])
+        else:
+            handler.answer(Answer(404, {"success": False, "error": "not found"}))
+
+    def _api(self, handler: LoopbackHandler, method: str, path: str) -> None:
         """One call to ``/track``, ``/batch`` or ``/identify``."""
 
         def answer(status: int, payload: Any, body: Any, detail: str, headers: Mapping[str, str] | None = None) -> None:
             token = body.get("token") if isinstance(body, dict) else None
             self._record(path, status, body, f"ours {path} {status} {detail} token={mask_token(token)}")
-            handler._answer(status, payload, headers)
+            handler.answer(Answer(status, payload, headers or {}))
 
-        if method != "POST":
-            answer(405, {"success": False, "error": "method not allowed"}, None, "method not allowed")
-            return
-        raw = handler._read_body(limit=self.max_body_bytes)
-        if raw is None:
-            answer(413, {"success": False, "error": "request body too large"}, None, "body too large")
-            return
-        try:
-            body: Any = parse_json(raw)
-        except ValueError:
-            body = None
-            bad_json = True
-        else:
-            bad_json = False
-
-        if self._inject_fault(path, body, answer):
-            return
-
-        content_type = (handler.headers.get("Content-Type") or "").split(";")[0].strip().lower()
-        if content_type != "application/json":
-            answer(415, {"success": False, "error": "content type must be application/json"}, None, "not JSON")
-            return
-        if bad_json:
-            answer(400, {"success": False, "error": "body is not valid JSON"}, None, "bad JSON")
-            return
-        if not isinstance(body, dict):
-            answer(400, {"success": False, "error": "body must be a JSON object"}, None, "not an object")
-            return
-        token = check_token(body.get("token"))
-        if token is None or (self.tokens is not None and token not in self.tokens):
-            answer(401, {"success": False, "error": "invalid token"}, body, "invalid token")
+        body = self._admit(handler, method, path, answer)
+        if body is None:
             return
         if path == "/batch":
             self._batch(body, answer)
-            return
+        else:
+            self._single(path, body, answer)
+
+    def _admit(
+        self, handler: LoopbackHandler, method: str, path: str, answer: Callable[..., None]
+    ) -> dict[str, Any] | None:
+        """The checks before a payload's rules (method, size, faults, type, JSON, token): the body, or
+        ``None`` when the call has been answered."""
+        if method != "POST":
+            answer(405, {"success": False, "error": "method not allowed"}, None, "method not allowed")
+            return None
+        raw = handler.read_body(limit=self.max_body_bytes)
+        if raw is None:
+            answer(413, {"success": False, "error": "request body too large"}, None, "body too large")
+            return None
+        try:
+            body: Any = parse_json(raw)
+        except ValueError:
+            body = _BAD_JSON
+        if self._inject_fault(path, None if body is _BAD_JSON else body, answer):
+            return None
+        refusal = self._refusal(handler.headers.get("Content-Type"), body)
+        if refusal is not None:
+            status, error, detail = refusal
+            answer(status, {"success": False, "error": error}, body if status == 401 else None, detail)
+            return None
+        return body  # type: ignore[no-any-return]
+
+    def _refusal(self, content_type: str | None, body: Any) -> tuple[int, str, str] | None:
+        """Why a call is refused before its payload is checked (status, error, echo detail), if it is."""
+        if (content_type or "").split(";")[0].strip().lower() != "application/json":
+            return 415, "content type must be application/json", "not JSON"
+        if body is _BAD_JSON:
+            return 400, "body is not valid JSON", "bad JSON"
+        if not isinstance(body, dict):
+            return 400, "body must be a JSON object", "not an object"
+        token = check_token(body.get("token"))
+        if token is None or (self.tokens is not None and token not in self.tokens):
+            return 401, "invalid token", "invalid token"
+        return None
+
+    def _single(self, path: str, body: dict[str, Any], answer: Callable[..., None]) -> None:
+        """A ``/track`` or ``/identify`` call that passed :meth:`_admit`."""
         problems = validate_identify(body) if path == "/identify" else validate_track(body, now_ms=self.now_ms())
         detail = f"event={_printable(body.get('event', '$identify'))} distinctId={_printable(body.get('distinctId'))}"
         if problems:
@@ -777,7 +627,7 @@ class LocalOurs:
             return False
         if fault.kind == "drop":
             self._record(path, 0, body, f"ours {path} dropped (injected fault)")
-            raise _Dropped
+            raise HangUp
         if fault.kind == "slow":
             self._stopping.wait(fault.delay)
             return False
@@ -787,37 +637,15 @@ class LocalOurs:
 
     def _batch(self, body: dict[str, Any], answer: Callable[..., None]) -> None:
         events = body.get("events")
-        if set(body) - BATCH_KEYS:
-            answer(400, {"success": False, "error": "unknown top-level key"}, body, "unknown key")
+        refusal = self._batch_refusal(body, events)
+        if refusal is not None:
+            status, payload, detail = refusal
+            answer(status, payload, body, detail)
             return
-        if not isinstance(events, list) or not events:
-            answer(400, {"success": False, "error": "events: must be a non-empty array"}, body, "no events")
-            return
-        if len(events) > self.max_batch_rows:
-            payload = {"success": False, "error": "too many events in one batch", "limit": self.max_batch_rows}
-            answer(413, payload, body, f"rows={len(events)} over the limit")
-            return
-        now_ms = self.now_ms()
-        results: list[dict[str, Any]] = []
-        worst: Fault | None = None
-        accepted = 0
-        for index, row in enumerate(events):
-            problems = validate_track(row, now_ms=now_ms, in_batch=True)
-            if problems:
-                message = "; ".join(problems[:5])
-                results.append({"index": index, "success": False, "code": "invalid_event", "message": message})
-                continue
-            fault = self._row_fault(row)
-            if fault is not None:
-                transient = fault.status >= 500 or fault.status in (408, 409, 429)
-                code = "queue_failed" if transient else "invalid_event"
-                results.append({"index": index, "success": False, "code": code, "message": fault.error})
-                if worst is None or fault.status > worst.status:
-                    worst = fault
-                continue
-            self._accept(row)
-            accepted += 1
+        assert isinstance(events, list)
+        results, worst = self._batch_rows(events)
         failed = len(results)
+        accepted = len(events) - failed
         payload = {"success": failed == 0, "accepted": accepted, "failed": failed, "results": results}
         status = 200 if failed == 0 else 207
         headers = None
@@ -827,44 +655,51 @@ class LocalOurs:
             headers = {"Retry-After": worst.retry_after}
         answer(status, payload, body, f"rows={len(events)} accepted={accepted} failed={failed}", headers)
 
-    def _control(self, method: str, path: str, raw: bytes | None) -> tuple[int, Any]:
-        """The ``/_control/...`` endpoints."""
-        route = (method, path.rstrip("/"))
-        if route == ("GET", "/_control/health"):
-            return 200, {"ok": True}
-        if route == ("GET", "/_control/accepted"):
-            return 200, self.accepted
-        if route == ("DELETE", "/_control/accepted"):
-            self.reset()
-            return 200, {"ok": True}
-        if route == ("GET", "/_control/deliveries"):
-            with self._lock:
-                return 200, dict(self._deliveries)
-        if route == ("GET", "/_control/requests"):
-            return 200, [r._asdict() for r in self.requests]
-        if route == ("GET", "/_control/faults"):
-            return 200, [asdict(f) for f in self.faults]
-        if route == ("DELETE", "/_control/faults"):
-            self.clear_faults()
-            return 200, {"ok": True}
-        if route == ("POST", "/_control/faults"):
-            if raw is None:
-                return 413, {"ok": False, "error": "body too large"}
-            try:
-                fault = Fault.from_json(parse_json(raw))
-            except (ValueError, TypeError) as exc:
-                return 400, {"ok": False, "error": str(exc)}
-            self.inject(fault)
-            return 201, {"ok": True, "fault": asdict(fault)}
-        if path.rstrip("/") in {
-            "/_control/health",
-            "/_control/accepted",
-            "/_control/deliveries",
-            "/_control/requests",
-            "/_control/faults",
-        }:
-            return 405, {"ok": False, "error": "method not allowed"}
-        return 404, {"ok": False, "error": "not found"}
+    def _batch_refusal(self, body: dict[str, Any], events: Any) -> tuple[int, dict[str, Any], str] | None:
+        """Why a whole ``/batch`` call is refused (status, payload, echo detail), if it is."""
+        if set(body) - BATCH_KEYS:
+            return 400, {"success": False, "error": "unknown top-level key"}, "unknown key"
+        if not isinstance(events, list) or not events:
+            return 400, {"success": False, "error": "events: must be a non-empty array"}, "no events"
+        if len(events) > self.max_batch_rows:
+            payload = {"success": False, "error": "too many events in one batch", "limit": self.max_batch_rows}
+            return 413, payload, f"rows={len(events)} over the limit"
+        return None
+
+    def _batch_rows(self, events: list[Any]) -> tuple[list[dict[str, Any]], Fault | None]:
+        """Each row accepted, or a failed ``results`` row (its rule, or a row fault); the worst row fault."""
+        now_ms = self.now_ms()
+        results: list[dict[str, Any]] = []
+        worst: Fault | None = None
+        for index, row in enumerate(events):
+            problems = validate_track(row, now_ms=now_ms, in_batch=True)
+            fault = None if problems else self._row_fault(row)
+            if problems:
+                message = "; ".join(problems[:5])
+                results.append({"index": index, "success": False, "code": "invalid_event", "message": message})
+            elif fault is not None:
+                transient = fault.status >= 500 or fault.status in (408, 409, 429)
+                code = "queue_failed" if transient else "invalid_event"
+                results.append({"index": index, "success": False, "code": code, "message": fault.error})
+                worst = fault if worst is None or fault.status > worst.status else worst
+            else:
+                self._accept(row)
+        return results, worst
+
+    def control_routes(self) -> dict[tuple[str, str], ControlRoute]:
+        return super().control_routes() | {
+            ("GET", "/_control/accepted"): lambda raw: Answer(200, self.accepted),
+            ("DELETE", "/_control/accepted"): self._delete_accepted,
+            ("GET", "/_control/deliveries"): self._get_deliveries,
+        }
+
+    def _delete_accepted(self, raw: bytes) -> Answer:
+        self.reset()
+        return Answer(200, {"ok": True})
+
+    def _get_deliveries(self, raw: bytes) -> Answer:
+        with self._lock:
+            return Answer(200, dict(self._deliveries))
 
 
 def _printable(value: Any, limit: int = 80) -> str:

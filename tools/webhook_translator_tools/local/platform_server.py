@@ -24,17 +24,23 @@ versions), ``POST /_control/seed`` (``{"names": [...], "published": true}``),
 
 from __future__ import annotations
 
-import json
-import threading
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Final, NamedTuple
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult
 
-from webhook_translator_tools.local.threads import ServerThread
+from webhook_translator_tools.local.loopback import (
+    CONTROL_BODY_MAX,
+    Answer,
+    ControlRoute,
+    FaultFields,
+    LoopbackHandler,
+    LoopbackService,
+    check_fault_fields,
+    parse_json,
+)
 
 __all__ = ["DEV_API_KEY", "LocalPlatform", "PlatformFault", "PlatformRequest"]
 
@@ -47,7 +53,7 @@ PUBLISH_RUNNING_ERROR: Final = "Another publish is already in flight; try again 
 
 
 @dataclass
-class PlatformFault:
+class PlatformFault(FaultFields):
     """Answer ``status`` with ``{"error": error}`` instead of serving the call.
 
     ``method`` / ``path`` (e.g. ``"POST"``, ``"/rest/v1/versions"``) restrict it to those calls;
@@ -61,29 +67,12 @@ class PlatformFault:
     times: int | None = None
 
     def __post_init__(self) -> None:
-        if isinstance(self.status, bool) or not isinstance(self.status, int) or not 100 <= self.status <= 599:
-            raise ValueError("status must be an HTTP status code")
-        if self.times is not None and (isinstance(self.times, bool) or not isinstance(self.times, int)):
-            raise ValueError("times must be an integer or null")
-        for name in ("method", "path"):
-            if getattr(self, name) is not None and not isinstance(getattr(self, name), str):
-                raise ValueError(f"{name} must be a string or null")
-        if not isinstance(self.error, str):
-            raise ValueError("error must be a string")
+        check_fault_fields(self, nullable=("method", "path"), strings=("error",))
 
     @classmethod
     def publish_running(cls, times: int | None = None) -> PlatformFault:
         """``POST /rest/v1/versions`` refused as Ours refuses it while another publish runs (409)."""
         return cls(409, PUBLISH_RUNNING_ERROR, "POST", f"{REST_PREFIX}/versions", times)
-
-    @classmethod
-    def from_json(cls, data: Any) -> PlatformFault:
-        if not isinstance(data, dict):
-            raise ValueError("a fault is a JSON object")
-        unknown = set(data) - {f.name for f in fields(cls)}
-        if unknown:
-            raise ValueError(f"unknown fault keys: {', '.join(sorted(unknown))}")
-        return cls(**data)
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method is None or self.method.upper() == method) and (
@@ -97,56 +86,11 @@ class PlatformRequest(NamedTuple):
     status: int
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    platform: LocalPlatform
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "LocalOursPlatform/1"
-    disable_nagle_algorithm = True
-    timeout = 30
-    server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-    def do_GET(self) -> None:
-        self._dispatch("GET")
-
-    def do_POST(self) -> None:
-        self._dispatch("POST")
-
-    def do_DELETE(self) -> None:
-        self._dispatch("DELETE")
-
-    def _dispatch(self, method: str) -> None:
-        path = urlsplit(self.path).path.rstrip("/") or "/"
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            length = 0
-        raw = self.rfile.read(length) if 0 < length <= 1_048_576 else b""
-        try:
-            body: Any = json.loads(raw) if raw else None
-        except ValueError:
-            body = ValueError
-        status, payload = self.server.platform._handle(method, path, self.headers.get("Authorization"), body)
-        data = json.dumps(payload).encode("utf-8")
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-class LocalPlatform:
+class LocalPlatform(LoopbackService[PlatformFault, PlatformRequest]):
     """A real HTTP server on loopback that behaves like the Ours Platform API's allowlist and versions.
 
     ``api_keys``: the accepted API keys (``None``: any non-empty bearer key). ``echo``: called with
@@ -161,56 +105,19 @@ class LocalPlatform:
         api_keys: Iterable[str] | None = (DEV_API_KEY,),
         echo: Callable[[str], None] | None = None,
     ) -> None:
-        self.host = host
-        self._requested_port = port
+        super().__init__(host, port, parse_fault=PlatformFault.from_json, echo=echo)
         self.api_keys = None if api_keys is None else set(api_keys)
-        self.echo = echo
-        self._lock = threading.Lock()
         self._draft: dict[str, dict[str, Any]] = {}  # lower-cased name → entity
         self._published: dict[str, dict[str, Any]] = {}
         self._versions: list[dict[str, Any]] = []
-        self._faults: list[PlatformFault] = []
-        self._requests: list[PlatformRequest] = []
-        self._server: _Server | None = None
-        self._thread: ServerThread | None = None
 
-    # --- lifecycle ---------------------------------------------------------------------------
-
-    def start(self) -> LocalPlatform:
-        if self._server is None:
-            server = _Server((self.host, self._requested_port), _Handler)
-            server.platform = self
-            self._server = server
-            self._thread = ServerThread(server, "local-platform", poll_interval=0.02)
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, thread = self._server, self._thread
-        if server is None:
-            return
-        if thread is not None:
-            thread.stop()
-        else:
-            server.server_close()
-        self._server = self._thread = None
-
-    def __enter__(self) -> LocalPlatform:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("the local Platform API is not running")
-        return int(self._server.server_address[1])
+    name = "Platform API"
+    server_version = "LocalOursPlatform/1"
 
     @property
     def url(self) -> str:
         """The base URL, as ``OURS_PLATFORM_URL`` expects it."""
-        return f"http://{self.host}:{self.port}"
+        return self.base_url
 
     # --- state -------------------------------------------------------------------------------
 
@@ -239,19 +146,6 @@ class LocalPlatform:
         with self._lock:
             return [dict(v) for v in self._versions]
 
-    @property
-    def requests(self) -> list[PlatformRequest]:
-        with self._lock:
-            return list(self._requests)
-
-    def inject(self, fault: PlatformFault) -> None:
-        with self._lock:
-            self._faults.append(fault)
-
-    def clear_faults(self) -> None:
-        with self._lock:
-            self._faults.clear()
-
     # --- the API -------------------------------------------------------------------------------
 
     @staticmethod
@@ -261,10 +155,7 @@ class LocalPlatform:
     def _take_fault(self, method: str, path: str) -> PlatformFault | None:
         for fault in self._faults:
             if fault.matches(method, path):
-                if fault.times is not None:
-                    fault.times -= 1
-                    if fault.times <= 0:
-                        self._faults.remove(fault)
+                self._spend(fault)
                 return fault
         return None
 
@@ -275,9 +166,20 @@ class LocalPlatform:
             return False
         return self.api_keys is None or key in self.api_keys
 
-    def _handle(self, method: str, path: str, authorization: str | None, body: Any) -> tuple[int, Any]:
+    def dispatch(self, handler: LoopbackHandler, method: str, url: SplitResult) -> None:
+        path = url.path.rstrip("/") or "/"
         if path.startswith("/_control/"):
-            return self._control(method, path, body)
+            self.control(handler, method, path)
+            return
+        raw = handler.read_body(limit=CONTROL_BODY_MAX)
+        try:
+            body: Any = parse_json(raw) if raw else None
+        except ValueError:
+            body = ValueError
+        status, payload = self._handle(method, path, handler.headers.get("Authorization"), body)
+        handler.answer(Answer(status, payload))
+
+    def _handle(self, method: str, path: str, authorization: str | None, body: Any) -> tuple[int, Any]:
         with self._lock:
             status, payload = self._api(method, path, authorization, body)
             self._requests.append(PlatformRequest(method, path, status))
@@ -349,31 +251,21 @@ class LocalPlatform:
         self._versions.append(version)
         return 200, dict(version)
 
-    def _control(self, method: str, path: str, body: Any) -> tuple[int, Any]:
-        route = (method, path)
-        if route == ("GET", "/_control/health"):
-            return 200, {"ok": True}
-        if route == ("GET", "/_control/state"):
-            return 200, {"draft": self.draft, "published": self.published, "versions": len(self.versions)}
-        if route == ("GET", "/_control/requests"):
-            return 200, [r._asdict() for r in self.requests]
-        if route == ("POST", "/_control/seed"):
-            names = body.get("names") if isinstance(body, dict) else None
-            if not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names):
-                return 400, {"ok": False, "error": "names: a list of non-empty strings is required"}
-            self.seed([n.strip() for n in names], published=bool(body.get("published", True)))
-            return 200, {"ok": True}
-        if route == ("GET", "/_control/faults"):
-            with self._lock:
-                return 200, [asdict(f) for f in self._faults]
-        if route == ("POST", "/_control/faults"):
-            try:
-                fault = PlatformFault.from_json(body)
-            except (ValueError, TypeError) as exc:
-                return 400, {"ok": False, "error": str(exc)}
-            self.inject(fault)
-            return 201, {"ok": True, "fault": asdict(fault)}
-        if route == ("DELETE", "/_control/faults"):
-            self.clear_faults()
-            return 200, {"ok": True}
-        return 404, {"ok": False, "error": "not found"}
+    def control_routes(self) -> dict[tuple[str, str], ControlRoute]:
+        return super().control_routes() | {
+            ("GET", "/_control/state"): lambda raw: Answer(
+                200, {"draft": self.draft, "published": self.published, "versions": len(self.versions)}
+            ),
+            ("POST", "/_control/seed"): self._post_seed,
+        }
+
+    def _post_seed(self, raw: bytes) -> Answer:
+        try:
+            body = parse_json(raw) if raw else None
+        except ValueError:
+            body = None
+        names = body.get("names") if isinstance(body, dict) else None
+        if not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names):
+            return Answer(400, {"ok": False, "error": "names: a list of non-empty strings is required"})
+        self.seed([n.strip() for n in names], published=bool(body.get("published", True)))  # type: ignore[union-attr]
+        return Answer(200, {"ok": True})

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_sqs.type_defs import MessageTypeDef
 
-__all__ = ["SqsPoller", "lambda_record", "sqs_event"]
+__all__ = ["SqsPoller", "lambda_attribute", "lambda_record", "sqs_event"]
 
 BATCH_SIZE: Final = 100
 BATCHING_WINDOW: Final = 1.0
@@ -35,19 +35,19 @@ RECEIVE_MAX: Final = 10
 Invoke = Callable[[dict[str, Any]], Any]
 
 
-def _attribute(value: Mapping[str, Any]) -> dict[str, Any]:
-    """A message attribute in the shape Lambda passes it (camelCase keys, base64 for binary values)."""
+def lambda_attribute(value: Mapping[str, Any]) -> dict[str, Any]:
+    """A message attribute in the shape Lambda passes it (camelCase keys, base64 for binary values), from
+    the shape boto3 sends and receives it in."""
     import base64
 
-    out: dict[str, Any] = {
-        "stringListValues": list(value.get("StringListValues") or []),
-        "binaryListValues": [base64.b64encode(v).decode("ascii") for v in value.get("BinaryListValues") or []],
-        "dataType": value.get("DataType", "String"),
-    }
+    out: dict[str, Any] = {}
     if "StringValue" in value:
         out["stringValue"] = value["StringValue"]
     if "BinaryValue" in value:
         out["binaryValue"] = base64.b64encode(value["BinaryValue"]).decode("ascii")
+    out["stringListValues"] = list(value.get("StringListValues") or [])
+    out["binaryListValues"] = [base64.b64encode(v).decode("ascii") for v in value.get("BinaryListValues") or []]
+    out["dataType"] = value.get("DataType", "String")
     return out
 
 
@@ -67,7 +67,7 @@ def lambda_record(message: MessageTypeDef | Mapping[str, Any], *, queue_arn: str
             ),
             **{k: v for k, v in attributes.items() if k in ("AWSTraceHeader", "MessageGroupId", "SequenceNumber")},
         },
-        "messageAttributes": {k: _attribute(v) for k, v in (message.get("MessageAttributes") or {}).items()},
+        "messageAttributes": {k: lambda_attribute(v) for k, v in (message.get("MessageAttributes") or {}).items()},
         "md5OfBody": message.get("MD5OfBody", ""),
         "eventSource": "aws:sqs",
         "eventSourceARN": queue_arn,

@@ -374,8 +374,11 @@ class LocalStack:
                 "POWERTOOLS_METRICS_DISABLED": "true",
             }
         )
-        os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "webhook-translator")
-        os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "WebhookTranslator")
+        from webhook_translator.config import Telemetry
+
+        # the names the functions' telemetry defaults to (the template sets the same)
+        os.environ.setdefault("POWERTOOLS_SERVICE_NAME", Telemetry.service)
+        os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", Telemetry.namespace)
         # a secret edited in moto is picked up within seconds
         os.environ.setdefault("SECRET_MAX_AGE", "5")
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Final
 
-from webhook_translator_tools.local.provider_server import Answer, LocalProviderApi
+from webhook_translator_tools.local.provider_server import Answer, LocalProviderApi, bearer_token
 
 __all__ = ["DEFAULT_OBJECTS", "LocalStripe"]
 
@@ -44,8 +44,7 @@ class LocalStripe(LocalProviderApi):
         return {"error": {"type": _TYPES.get(status, "api_error"), "message": message}}
 
     def route(self, path: str, query: Mapping[str, str], headers: Mapping[str, str]) -> Answer:
-        auth = headers.get("authorization") or ""
-        key = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else ""
+        key = bearer_token(headers)
         if not key or (self.keys is not None and key not in self.keys):
             return Answer(401, self.error(401, "Invalid API Key provided: rk_test_****"))
         found = self.objects.get(path)

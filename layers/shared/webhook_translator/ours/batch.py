@@ -86,26 +86,20 @@ class BatchSender:
         try:
             answer = self._post("/batch", call, body, attempt, log)
         except (RetryableDeliveryError, PermanentDeliveryError) as exc:
-            for index, _ in rows:
-                outcomes[index] = exc
+            _fail(rows, outcomes, exc)
             return
         status = answer.status
         if 200 <= status < 300 and status != 207:
             return
         if status == 413 and len(rows) > 1:
-            limit = answer.body.get("limit") if isinstance(answer.body, dict) else None
-            size = limit if isinstance(limit, int) and not isinstance(limit, bool) and 0 < limit < len(rows) else None
-            size = size or (len(rows) + 1) // 2
+            size = _split_size(answer, len(rows))
             logger.info("Ours batch too large; splitting", extra={**log, "chunk": size})
             for start in range(0, len(rows), size):
                 self._chunk(rows[start : start + size], call, attempt, outcomes)
-            return
-        if status == 207 or (status >= 500 and isinstance(answer.body, dict) and "results" in answer.body):
+        elif status == 207 or (status >= 500 and isinstance(answer.body, dict) and "results" in answer.body):
             self._apply_rows(rows, answer, attempt, outcomes)
-            return
-        error = self._error_for(answer, "/batch", attempt)
-        for index, _ in rows:
-            outcomes[index] = error
+        else:
+            _fail(rows, outcomes, self._error_for(answer, "/batch", attempt))
 
     def _apply_rows(self, rows: Rows, answer: Answer, attempt: int, outcomes: list[BatchOutcome]) -> None:
         """207 (or 5xx with ``results``): each failed row by its code.
@@ -114,55 +108,75 @@ class BatchSender:
         Ours's ``accepted`` count says so; otherwise they are retried too (their distinctIds make
         that safe), because nothing is lost is the first rule.
         """
+        delay = _Delay(lambda: self._retry_delay(attempt, answer.headers.get("Retry-After")))
         results = answer.body.get("results") if isinstance(answer.body, dict) else None
         if not isinstance(results, list):
             # a 207 without rows tells us nothing: retry them all (distinctIds make that safe)
-            error = RetryableDeliveryError(
-                f"Ours answered {answer.status} to /batch without per-row results",
-                delay=self._retry_delay(attempt, answer.headers.get("Retry-After")),
-                status=answer.status,
-            )
-            for index, _ in rows:
-                outcomes[index] = error
+            message = f"Ours answered {answer.status} to /batch without per-row results"
+            _fail(rows, outcomes, RetryableDeliveryError(message, delay=delay(), status=answer.status))
             return
-        delay: float | None = None
         reported: set[int] = set()
-        for row in results:
-            if not isinstance(row, dict) or row.get("success") is True:
-                continue
-            position = row.get("index")
-            if not isinstance(position, int) or isinstance(position, bool) or not 0 <= position < len(rows):
-                continue
-            index = rows[position][0]
+        for position, row in _failed_rows(results, len(rows)):
             reported.add(position)
-            message = row.get("message")
-            detail = redact(scrub(str(message), answer.tokens)) if message else "no message"
-            if row.get("code") == "invalid_event":
-                # no HTTP status of its own: the call's (207, 5xx) says nothing about this row
-                outcomes[index] = PermanentDeliveryError(
-                    f"Ours rejected the event (invalid_event): {detail}", reason="ours_rejected"
-                )
-            else:
-                if delay is None:
-                    delay = self._retry_delay(attempt, answer.headers.get("Retry-After"))
-                code = row.get("code") if isinstance(row.get("code"), str) else "unknown"
-                outcomes[index] = RetryableDeliveryError(
-                    f"Ours could not queue the event ({redact(str(code), 40)})",
-                    delay=delay,
-                    reason="ours_unavailable",
-                    status=answer.status,
-                )
+            outcomes[rows[position][0]] = _row_error(row, answer, delay)
         if answer.status == 207:
             return
         # a 5xx lists the failed rows; the others count as delivered only if Ours's "accepted" confirms it
         accepted = answer.body.get("accepted")
         if isinstance(accepted, int) and accepted == len(rows) - len(reported):
             return
-        error = RetryableDeliveryError(
-            f"Ours answered {answer.status} to /batch without confirming the other rows",
-            delay=delay if delay is not None else self._retry_delay(attempt, answer.headers.get("Retry-After")),
-            status=answer.status,
-        )
-        for position, (index, _) in enumerate(rows):
-            if position not in reported:
-                outcomes[index] = error
+        message = f"Ours answered {answer.status} to /batch without confirming the other rows"
+        error = RetryableDeliveryError(message, delay=delay(), status=answer.status)
+        _fail([row for position, row in enumerate(rows) if position not in reported], outcomes, error)
+
+
+class _Delay:
+    """The retry delay of one answer, worked out once, when a row first needs it."""
+
+    def __init__(self, compute: Callable[[], float]) -> None:
+        self._compute = compute
+        self._value: float | None = None
+
+    def __call__(self) -> float:
+        if self._value is None:
+            self._value = self._compute()
+        return self._value
+
+
+def _fail(rows: Rows, outcomes: list[BatchOutcome], error: DeliveryError) -> None:
+    for index, _ in rows:
+        outcomes[index] = error
+
+
+def _split_size(answer: Answer, count: int) -> int:
+    """The chunk size after a 413: Ours's ``limit`` when it is a usable one, else half."""
+    limit = answer.body.get("limit") if isinstance(answer.body, dict) else None
+    if isinstance(limit, int) and not isinstance(limit, bool) and 0 < limit < count:
+        return limit
+    return (count + 1) // 2
+
+
+def _failed_rows(results: list[Any], count: int) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(position, row)`` of each row of ``results`` reporting a failure at a position of the chunk."""
+    for row in results:
+        if not isinstance(row, dict) or row.get("success") is True:
+            continue
+        position = row.get("index")
+        if isinstance(position, int) and not isinstance(position, bool) and 0 <= position < count:
+            yield position, row
+
+
+def _row_error(row: dict[str, Any], answer: Answer, delay: _Delay) -> DeliveryError:
+    """What one failed row of a 207 / 5xx means: ``invalid_event`` is permanent, any other code retryable."""
+    if row.get("code") == "invalid_event":
+        message = row.get("message")
+        detail = redact(scrub(str(message), answer.tokens)) if message else "no message"
+        # no HTTP status of its own: the call's (207, 5xx) says nothing about this row
+        return PermanentDeliveryError(f"Ours rejected the event (invalid_event): {detail}", reason="ours_rejected")
+    code = row.get("code") if isinstance(row.get("code"), str) else "unknown"
+    return RetryableDeliveryError(
+        f"Ours could not queue the event ({redact(str(code), 40)})",
+        delay=delay(),
+        reason="ours_unavailable",
+        status=answer.status,
+    )

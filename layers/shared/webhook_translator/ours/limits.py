@@ -11,10 +11,8 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from typing import Annotated, Any, Final
-
-from pydantic import AfterValidator, AllowInfNan, BeforeValidator, Field, StrictFloat, StrictStr
-from pydantic_core import PydanticCustomError
+from itertools import islice
+from typing import Any, Final
 
 MAX_KEYS: Final = 200
 MAX_DEPTH: Final = 5
@@ -29,6 +27,7 @@ _UNITS_PER_CHAR: Final = 6
 #: a key's quotes, colon and comma plus a bounded number or a boolean (a float's ``repr`` is ≤ 24 characters)
 _UNITS_PER_ITEM: Final = 32
 _PLAIN_INT: Final = 10**18
+_finite = math.isfinite
 
 _MESSAGES: Final = {
     "too_deep": f"more than {MAX_DEPTH} object levels",
@@ -50,27 +49,35 @@ def utf16_units(text: str) -> int:
 # --- strings ---------------------------------------------------------------------------------
 
 
-def _trimmed(max_len: int) -> AfterValidator:
-    """For a strict string: measured after trimming, whitespace-only rejected."""
+class RuleBroken(ValueError):
+    """One value broke one rule of the contract: ``code`` names it (the table in :mod:`.models`).
 
-    def check(value: str) -> str:
-        stripped = value.strip()
-        if not stripped:
-            raise PydanticCustomError("string_too_short", "must not be empty or whitespace-only")
-        if len(stripped) > max_len // 2 and utf16_units(stripped) > max_len:  # ≤ 2 units per character
-            raise PydanticCustomError(
-                "string_too_long", "longer than {max_len} characters after trimming", {"max_len": max_len}
-            )
-        return stripped
+    The message names the rule, never the value.
+    """
 
-    return AfterValidator(check)
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
-EventName = Annotated[StrictStr, _trimmed(1000)]
-Id400 = Annotated[StrictStr, _trimmed(400)]
-Email = Annotated[StrictStr, _trimmed(1000)]
-Token = Annotated[StrictStr, _trimmed(250)]
-ShortText = Annotated[StrictStr, _trimmed(1000)]
+#: the string limits of the contract (UTF-16 units after trimming)
+EVENT_MAX: Final = 1000
+ID_MAX: Final = 400
+EMAIL_MAX: Final = 1000
+TOKEN_MAX: Final = 250
+TEXT_MAX: Final = 1000
+
+
+def trimmed(value: object, max_len: int) -> str:
+    """A strict string measured after trimming (whitespace-only is empty); the trimmed string."""
+    if not isinstance(value, str):
+        raise RuleBroken("string_type", "must be a string")
+    stripped = value.strip()
+    if not stripped:
+        raise RuleBroken("string_too_short", "must not be empty or whitespace-only")
+    if len(stripped) > max_len // 2 and utf16_units(stripped) > max_len:  # ≤ 2 units per character
+        raise RuleBroken("string_too_long", f"longer than {max_len} characters after trimming")
+    return stripped
 
 
 # --- free-form property objects --------------------------------------------------------------
@@ -84,34 +91,35 @@ def _plain_scalar(value: Any) -> bool:
     )
 
 
-def _plain_leaf(value: Any) -> bool:
-    """A string, an int, a boolean or None of exactly those types: a leaf every walk keeps as it is."""
-    kind = type(value)
-    return kind is str or kind is int or kind is bool or value is None
+#: the types of a leaf every walk keeps as it is: a string, an int, a boolean or None (exactly those types)
+_LEAVES: Final = frozenset({str, int, bool, type(None)})
 
 
 def _plain_units(value: Mapping[str, Any]) -> int | None:
     """An upper bound of the serialised size of a flat object of plain values; None if it is not one
-    (or a plain value breaks a rule, or has ``None`` to drop): then the full walk decides."""
+    (or a plain value breaks a rule, or has ``None`` to drop): then the full walk decides.
+
+    The bound is ``2 + Σ (_UNITS_PER_ITEM + _UNITS_PER_CHAR × (key + string value characters))``,
+    summed as one count of characters (one multiplication, not one per item)."""
     if len(value) > MAX_KEYS:
         return None
-    units = 2
+    chars = 0
     for key, item in value.items():
         if type(key) is not str or not key.strip():
             return None
         kind = type(item)
         if kind is str:
-            units += _UNITS_PER_CHAR * (len(key) + len(item)) + _UNITS_PER_ITEM
-        elif _plain_scalar(item):
-            units += _UNITS_PER_CHAR * len(key) + _UNITS_PER_ITEM
+            chars += len(key) + len(item)
+        elif kind is bool or (kind is int and -_PLAIN_INT < item < _PLAIN_INT) or (kind is float and _finite(item)):
+            chars += len(key)
         else:
             return None
-    return units
+    return 2 + _UNITS_PER_ITEM * len(value) + _UNITS_PER_CHAR * chars
 
 
 def _check_tree(value: Any, *, depth: int, problems: list[str]) -> Any:
     """Walk a properties tree; drop ``None`` values in objects (unknown is omitted)."""
-    if _plain_leaf(value):  # most of a tree, decided without the ABC checks below
+    if type(value) in _LEAVES:  # most of a tree, decided without the ABC checks below
         return value
     if isinstance(value, dict | Mapping):
         if depth > MAX_DEPTH:
@@ -126,12 +134,13 @@ def _check_tree(value: Any, *, depth: int, problems: list[str]) -> Any:
                 continue
             if item is None:
                 continue
-            cleaned[key] = _check_tree(item, depth=depth + 1, problems=problems)
+            # a leaf is kept as it is: decided here, without a call per leaf
+            cleaned[key] = item if type(item) in _LEAVES else _check_tree(item, depth=depth + 1, problems=problems)
         return cleaned
     if isinstance(value, list | tuple):
         if len(value) > MAX_ARRAY:
             problems.append("array_too_long")
-        return [_check_tree(item, depth=depth, problems=problems) for item in value]
+        return [item if type(item) in _LEAVES else _check_tree(item, depth=depth, problems=problems) for item in value]
     if isinstance(value, float) and not math.isfinite(value):
         problems.append("not_json")
         return value
@@ -144,7 +153,7 @@ def _check_tree(value: Any, *, depth: int, problems: list[str]) -> Any:
 def check_properties(value: Any, where: str = "properties") -> dict[str, Any]:
     """Validate a free-form properties object against Ours's limits; return it without ``None`` values."""
     if not isinstance(value, dict | Mapping):
-        raise PydanticCustomError("dict_type", "must be an object")
+        raise RuleBroken("dict_type", "must be an object")
     bound = _plain_units(value)
     if bound is not None and bound < MAX_UTF16_UNITS:
         return dict(value)
@@ -156,7 +165,7 @@ def check_properties(value: Any, where: str = "properties") -> dict[str, Any]:
             problems.append("too_large")
     if problems:
         first = problems[0]
-        raise PydanticCustomError(first, _MESSAGES[first])
+        raise RuleBroken(first, _MESSAGES[first])
     assert isinstance(cleaned, dict)
     return cleaned
 
@@ -166,16 +175,6 @@ def check_json_value(value: Any) -> Any:
     if type(value) is str or _plain_scalar(value):
         return value
     return check_properties({"value": value}).get("value")
-
-
-def _properties_validator(value: Any) -> dict[str, Any]:
-    return check_properties(value)
-
-
-Properties = Annotated[dict[str, Any], BeforeValidator(_properties_validator)]
-AnyJson = Annotated[Any, Field()]
-#: a strict float that JSON can carry (no NaN, no infinity)
-FiniteFloat = Annotated[StrictFloat, AllowInfNan(False)]
 
 
 def fit_properties(value: Mapping[str, Any]) -> dict[str, Any]:
@@ -191,12 +190,13 @@ def fit_properties(value: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _fit(value: Any, depth: int) -> Any:
-    if _plain_leaf(value):
+    if type(value) in _LEAVES:
         return value
     if isinstance(value, Mapping):
         return _fit_object(value, depth)
     if isinstance(value, list | tuple):
-        return [f for f in (_fit(item, depth) for item in list(value)[:MAX_ARRAY]) if f is not None]
+        fitted = (item if type(item) in _LEAVES else _fit(item, depth) for item in islice(value, MAX_ARRAY))
+        return [f for f in fitted if f is not None]
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if value is None or isinstance(value, str | int | float | bool):
@@ -214,7 +214,7 @@ def _fit_object(value: Mapping[Any, Any], depth: int) -> dict[str, Any] | str:
             break
         if not isinstance(key, str) or not key.strip():
             continue
-        fitted = _fit(item, depth + 1)
+        fitted = item if type(item) in _LEAVES else _fit(item, depth + 1)  # a leaf: no call
         if fitted is not None:
             out[key] = fitted
     return out

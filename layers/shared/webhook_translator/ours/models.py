@@ -22,7 +22,13 @@ code                        rule
 ``received_at``             ``defaultProperties.received_at`` is set by Ours
 ``missing``                 ``identityContext`` needs both ``ip`` and ``userAgent``
 ``erase_conflict``          a field cannot be both set and erased
+``literal_error``           ``erase`` names only the nullable top-level fields
+``string_type``, …          a value of the wrong JSON type (``dict_type``, ``model_type``, ``bool_type``,
+                            ``int_type``/``float_type``/``finite_number`` for numbers, ``frozen_set_type``)
 ==========================  =================================================================
+
+Each field is declared once with its rule (:mod:`.record`); nothing here uses pydantic, so the
+forwarder checks an event with plain dictionary and string operations and builds nothing at start.
 
 ``None`` means "unknown": it is omitted, never sent. In Ours a top-level ``null``
 *erases* a stored visitor field, so the only way to send one is to name the
@@ -33,37 +39,26 @@ from __future__ import annotations
 
 import time as _time
 from collections.abc import Iterable, Mapping
-from typing import Any, Final, Literal
-
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    StrictFloat,
-    StrictInt,
-    ValidationError,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
-from pydantic_core import PydanticCustomError
+from typing import Any, Final
 
 from webhook_translator.errors import MappingError
 from webhook_translator.ours.limits import (
+    EMAIL_MAX,
+    EVENT_MAX,
+    ID_MAX,
     MAX_ARRAY,
     MAX_DEPTH,
     MAX_KEYS,
     MAX_UTF16_UNITS,
     MIN_PLAUSIBLE_MS,
+    TOKEN_MAX,
     WINDOW_MS,
-    Email,
-    EventName,
-    Id400,
-    Properties,
-    Token,
+    RuleBroken,
     check_properties,
+    trimmed,
 )
-from webhook_translator.ours.properties import DefaultProperties, IdentityContext, OursModel, UserProperties
+from webhook_translator.ours.properties import DefaultProperties, IdentityContext, UserProperties
+from webhook_translator.ours.record import FAILED, Check, Errors, Field, Record, nested, properties, text
 
 __all__ = [
     "MAX_ARRAY",
@@ -83,6 +78,7 @@ __all__ = [
     "validate_token",
 ]
 
+#: the top-level fields ``erase`` may name
 NULLABLE_FIELDS: Final = frozenset(
     {
         "user_id",
@@ -96,10 +92,6 @@ NULLABLE_FIELDS: Final = frozenset(
         "identity_context",
     }
 )
-
-
-#: TrackEvent's own bookkeeping, never sent
-_NOT_SENT: Final[set[str]] = {"erase"}
 
 
 class InvalidTrackEvent(MappingError):
@@ -116,97 +108,81 @@ class InvalidTrackEvent(MappingError):
         elif rules and all(code == "stale_event" for _, code in rules):
             self.reason = "stale_event"
 
-    @classmethod
-    def from_validation_error(cls, exc: ValidationError) -> InvalidTrackEvent:
-        rules: list[tuple[str, str]] = []
-        for err in exc.errors(include_input=False, include_url=False):
-            where = ".".join(str(p) for p in err["loc"]) or "event"
-            rules.append((where, err["type"]))
-        return cls(rules)
 
+def _clock_check(now_ms: int | None) -> Check:
+    """``time``: milliseconds since the epoch, in the past, within Ours's 7-day window of ``now_ms``."""
 
-def _now_ms(info: ValidationInfo) -> int:
-    context = info.context if isinstance(info.context, Mapping) else {}
-    now = context.get("now_ms")
-    return int(now) if now is not None else int(_time.time() * 1000)
-
-
-class TrackEvent(OursModel):
-    """One ``/track`` call, without its token (the client adds that; see :func:`track_body`)."""
-
-    event: EventName
-    user_id: Id400 | None = Field(default=None, alias="userId")
-    external_id: Id400 | None = Field(default=None, alias="externalId")
-    email: Email | None = None
-    distinct_id: Id400 | None = Field(default=None, alias="distinctId")
-    time: StrictInt | StrictFloat | None = None
-    event_properties: Properties | None = Field(default=None, alias="eventProperties")
-    user_properties: UserProperties | None = Field(default=None, alias="userProperties")
-    default_properties: DefaultProperties | None = Field(default=None, alias="defaultProperties")
-    identity_context: IdentityContext | None = Field(default=None, alias="identityContext")
-    #: top-level fields to send as ``null`` (erasing the stored visitor value) — explicit only
-    erase: frozenset[
-        Literal[
-            "user_id",
-            "external_id",
-            "email",
-            "distinct_id",
-            "time",
-            "event_properties",
-            "user_properties",
-            "default_properties",
-            "identity_context",
-        ]
-    ] = frozenset()
-
-    @field_validator("time")
-    @classmethod
-    def _time_window(cls, value: float | None, info: ValidationInfo) -> float | None:
-        if value is None:
-            return None
+    def check(value: Any, where: str, errors: Errors) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            errors += [(f"{where}.int", "int_type"), (f"{where}.float", "float_type")]
+            return FAILED
+        now = now_ms if now_ms is not None else int(_time.time() * 1000)
         if value != value or value < MIN_PLAUSIBLE_MS:
-            raise PydanticCustomError("time_not_ms", "time must be milliseconds since the epoch")
-        now = _now_ms(info)
-        if value > now:
-            raise PydanticCustomError("time_in_future", "time must be in the past")
-        if value < now - WINDOW_MS:
-            raise PydanticCustomError("stale_event", "time is older than Ours's 7-day window")
-        return value
+            code = "time_not_ms"
+        elif value > now:
+            code = "time_in_future"
+        elif value < now - WINDOW_MS:
+            code = "stale_event"
+        else:
+            return value
+        errors.append((where, code))
+        return FAILED
 
-    @model_validator(mode="after")
-    def _identity_and_erase(self) -> TrackEvent:
-        for name in self.erase:
-            if getattr(self, name) is not None:
-                raise PydanticCustomError("erase_conflict", "{field} is both set and erased", {"field": name})
-        phone = self.user_properties.phone_number if self.user_properties else None
-        if not (self.user_id or self.external_id or self.email or phone not in (None, "")):
-            raise PydanticCustomError(
-                "no_identity", "needs one of userId, externalId, email or userProperties.phone_number"
-            )
-        return self
+    return check
 
-    # --- construction & serialisation ----------------------------------------------------------
+
+def _erase(value: Any, where: str, errors: Errors) -> Any:
+    """A set (or list, tuple) of the nullable field names."""
+    if not isinstance(value, set | frozenset | list | tuple):
+        errors.append((where, "frozen_set_type"))
+        return FAILED
+    wrong = [(f"{where}.{i}", "literal_error") for i, name in enumerate(value) if name not in NULLABLE_FIELDS]
+    if wrong:
+        errors += wrong
+        return FAILED
+    return frozenset(value)
+
+
+class TrackEvent(Record):
+    """One ``/track`` call, without its token (the client adds that; see :func:`track_body`).
+
+    Made by :meth:`build` only, which checks every rule; immutable.
+    """
+
+    __slots__ = ()
+
+    event = Field[str](text(EVENT_MAX), required=True)
+    user_id = Field[str](text(ID_MAX), alias="userId")
+    external_id = Field[str](text(ID_MAX), alias="externalId")
+    email = Field[str](text(EMAIL_MAX))
+    distinct_id = Field[str](text(ID_MAX), alias="distinctId")
+    #: checked against the clock :meth:`build` is given (the system clock without one)
+    time = Field[int | float](_clock_check(None))
+    event_properties = Field[dict[str, Any]](properties, alias="eventProperties")
+    user_properties = Field[UserProperties](nested(UserProperties), alias="userProperties")
+    default_properties = Field[DefaultProperties](nested(DefaultProperties), alias="defaultProperties")
+    identity_context = Field[IdentityContext](nested(IdentityContext), alias="identityContext")
+    #: top-level fields to send as ``null`` (erasing the stored visitor value) — explicit only; not sent itself
+    erase = Field[frozenset[str]](_erase, none_unset=False, sent=False)
 
     @classmethod
     def build(cls, *, now_ms: int | None = None, **fields: Any) -> TrackEvent:
-        """Validate ``fields`` (Python or Ours names) against a clock; raise :class:`InvalidTrackEvent`."""
-        context = {"now_ms": now_ms} if now_ms is not None else None
-        try:
-            return cls.model_validate(fields, context=context)
-        except ValidationError as exc:
-            raise InvalidTrackEvent.from_validation_error(exc) from None
+        """Check ``fields`` (Ours's or Python names) against a clock; raise :class:`InvalidTrackEvent`."""
+        errors: Errors = []
+        checks = {"time": _clock_check(now_ms)} if now_ms is not None and "time" in fields else None
+        values = cls._read(fields, "", errors, checks)
+        if not errors:
+            _whole_event(values, errors)
+        if errors:
+            raise InvalidTrackEvent(errors)
+        return cls._of(values)
 
     def to_ours(self) -> dict[str, Any]:
-        """The JSON body Ours expects (without ``token``): Ours's field names, unknowns omitted.
-
-        Serialised in Python mode (half the cost of ``mode="json"``): every value a TrackEvent holds
-        is already JSON's — strict strings and numbers, and property trees checked to hold only
-        strings, finite numbers, booleans, lists and dicts.
-        """
-        serializer = type(self).__pydantic_serializer__
-        body: dict[str, Any] = serializer.to_python(self, by_alias=True, exclude_none=True, exclude=_NOT_SENT)
-        for name in sorted(self.erase):
-            body[type(self).model_fields[name].alias or name] = None
+        """The JSON body Ours expects (without ``token``): Ours's names, unknowns omitted, ``null`` for
+        each erased field."""
+        body = super().to_ours()
+        for name in sorted(self._values.get("erase") or ()):
+            body[_SENT_NAMES[name]] = None
         return body
 
     @property
@@ -214,15 +190,28 @@ class TrackEvent(OursModel):
         """Which identities this event carries (names only: for logs and metrics)."""
         names = [("userId", self.user_id), ("externalId", self.external_id), ("email", self.email)]
         found = [n for n, v in names if v]
-        if self.user_properties and self.user_properties.phone_number not in (None, ""):
+        if _phone(self._values) not in (None, ""):
             found.append("phone_number")
         return found
 
 
-class _TokenModel(BaseModel):
-    model_config = ConfigDict(defer_build=True)
+_SENT_NAMES: Final = {f.name: f.sent for f in TrackEvent.FIELDS}
 
-    token: Token
+
+def _phone(values: Mapping[str, Any]) -> Any:
+    user = values.get("user_properties")
+    return user.phone_number if user is not None else None
+
+
+def _whole_event(values: Mapping[str, Any], errors: Errors) -> None:
+    """The rules on the whole event, once every field holds: nothing both set and erased; an identity."""
+    for name in values.get("erase") or ():
+        if values.get(name) is not None:
+            errors.append(("event", "erase_conflict"))
+            return
+    identified = values.get("user_id") or values.get("external_id") or values.get("email")
+    if not identified and _phone(values) in (None, ""):
+        errors.append(("event", "no_identity"))
 
 
 #: tokens already checked (a container sends with one or two): the check once per token, not per call
@@ -235,9 +224,9 @@ def validate_token(token: str) -> str:
     if valid is not None:
         return valid
     try:
-        valid = _TokenModel.model_validate({"token": token}).token
-    except ValidationError as exc:
-        raise InvalidTrackEvent.from_validation_error(exc) from None
+        valid = trimmed(token, TOKEN_MAX)
+    except RuleBroken as exc:
+        raise InvalidTrackEvent([("token", exc.code)]) from None
     if len(_VALID_TOKENS) >= 64:  # bounded: a rotation adds one now and then
         _VALID_TOKENS.clear()
     _VALID_TOKENS[token] = valid

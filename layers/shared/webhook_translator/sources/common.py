@@ -117,6 +117,8 @@ def fit_properties(value: Mapping[str, Any]) -> dict[str, Any]:
 
 def scalar_text(value: Any) -> str | None:
     """A usable scalar as text: numbers become digits (a phone sent as 15551234567), containers are refused."""
+    if type(value) is str:  # the most answers: read as clean() reads a string
+        return value.strip() or None
     if isinstance(value, bool | dict | list | tuple):
         return None
     if isinstance(value, float):

@@ -34,6 +34,9 @@ _QUOTED_PAIR: Final = re.compile(r"\\(.)")
 _IDENTITY_ENCODINGS: Final = frozenset({"7bit", "8bit", "binary"})
 #: what nearly every part says (read without the general parameter parser)
 _PLAIN_DISPOSITION: Final = re.compile(r'form-data;\s*name="([^"\\]+)"', re.IGNORECASE)
+#: a part whose one header is such a disposition (ASCII case-insensitive name, blanks around the value), then its
+#: blank line: its headers read at once (group 1: the value as the general reading strips it)
+_PLAIN_HEAD: Final = re.compile(rb'content-disposition:[ \t]*(form-data;[ \t]*name="[^"\\\r\n]+")[ \t]*\r\n\r\n', re.I)
 
 
 class FormError(ValueError):
@@ -108,6 +111,14 @@ def split_multipart(body: bytes, boundary: str) -> list[tuple[dict[str, str], by
 
 
 def _part(raw: bytes) -> tuple[dict[str, str], bytes]:
+    plain = _PLAIN_HEAD.match(raw)
+    if plain is not None:  # what nearly every part is: the general reading below gives the same
+        return {"content-disposition": plain.group(1).decode("utf-8")}, raw[plain.end() :]
+    return _any_part(raw)
+
+
+def _any_part(raw: bytes) -> tuple[dict[str, str], bytes]:
+    """A part's headers and content, read line by line (the general reading :func:`_part` shortcuts)."""
     if raw.startswith(_CRLF):  # no headers at all
         head, content = b"", raw[2:]
     else:

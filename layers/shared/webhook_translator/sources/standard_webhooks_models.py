@@ -33,4 +33,4 @@ class StandardEvent(LaxModel):
 
 
 #: the userProperties keys a Standard Webhooks event's data may carry (``external_id`` is the mapping's own)
-USER_KEYS = tuple(k for k in UserProperties.model_fields if k != "external_id")
+USER_KEYS = tuple(k for k in UserProperties.field_names() if k != "external_id")

@@ -54,7 +54,6 @@ _KINDS: dict[str, Kind] = {
     "number": "number",
     "boolean": "boolean",
 }
-_VALUE_FIELDS = frozenset(_KINDS)
 
 
 def _number(value: float | None) -> int | float | None:
@@ -73,12 +72,15 @@ def _answers(response: FormResponse) -> list[Answer]:
     fields = {f.id: f for f in response.definition.fields if f.id} if response.definition else {}
     rows: list[Answer] = []
     for answer in response.answers:
-        fid = answer.field.id
+        field = answer.field
+        fid = field.id
         known = fields.get(fid) if fid else None
-        ref = answer.field.ref or (known.ref if known else None)
-        title = answer.field.title or (known.title if known else None)
-        kind, value = answer.kind_value(answer.field.type or (known.type if known else None))
-        rows.append(Answer(key=ref or fid or answer.type, label=title, kind=kind, value=value, ref=fid))
+        if known is None:
+            ref, title, field_type = field.ref, field.title, field.type
+        else:
+            ref, title, field_type = field.ref or known.ref, field.title or known.title, field.type or known.type
+        kind, value = answer.kind_value(field_type)
+        rows.append(Answer(ref or fid or answer.type, title, kind, value, fid))  # key, label, kind, value, ref
     rows.extend(Answer(key=name, label=name, kind="hidden", value=value) for name, value in response.hidden.items())
     return rows
 

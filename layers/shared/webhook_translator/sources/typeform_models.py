@@ -8,7 +8,7 @@ from pydantic import Field
 
 from webhook_translator.sources.identity import Kind
 from webhook_translator.sources.models import LaxModel
-from webhook_translator.sources.typeform import _KINDS, _VALUE_FIELDS
+from webhook_translator.sources.typeform import _KINDS
 
 
 class FieldRef(LaxModel):
@@ -50,19 +50,23 @@ class TypeformAnswer(LaxModel):
 
     def kind_value(self, field_type: str | None) -> tuple[Kind, Any]:
         """What the answer is and its value (choices as labels; a choice's typed-in "other" is text)."""
-        kind = _KINDS.get(self.type, "other")
-        if self.type == "choice" and self.choice is not None:
+        answer_type = self.type
+        kind = _KINDS.get(answer_type)
+        if kind is not None and answer_type != "number":  # a plain value (the most answers): one lookup
+            value = getattr(self, answer_type)
+            if kind == "text" and field_type == "long_text":
+                kind = "long_text"
+            return kind, value if isinstance(value, str | int | float | bool) else None
+        if answer_type == "choice" and self.choice is not None:
             return ("choice", self.choice.label) if self.choice.label else ("text", self.choice.other)
-        if self.type == "choices" and self.choices is not None:
+        if answer_type == "choices" and self.choices is not None:
             return "choice", list(self.choices.labels) or None
-        if self.type == "payment" and self.payment is not None:
+        if answer_type == "payment" and self.payment is not None:
             return "payment", {"amount": self.payment.amount, "success": self.payment.success}
-        if self.type == "number" and self.number is not None and self.number.is_integer():
-            return "number", int(self.number)
-        if kind == "text" and field_type == "long_text":
-            kind = "long_text"
-        value = getattr(self, self.type, None) if self.type in _VALUE_FIELDS else None
-        return kind, value if isinstance(value, str | int | float | bool) else None
+        if answer_type == "number":
+            number = self.number
+            return "number", int(number) if number is not None and number.is_integer() else number
+        return "other", None
 
 
 class Variable(LaxModel):

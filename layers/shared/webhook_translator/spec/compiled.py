@@ -74,8 +74,8 @@ def _check_keys(where: str, keys: Mapping[str, Any], allowed: frozenset[str], hi
 def _allowed_keys() -> tuple[frozenset[str], frozenset[str]]:
     from webhook_translator.ours.properties import DefaultProperties, UserProperties
 
-    user = frozenset(UserProperties.model_fields) - _NOT_USER_KEYS
-    default = frozenset(DefaultProperties.model_fields)
+    user = frozenset(UserProperties.field_names()) - _NOT_USER_KEYS
+    default = frozenset(DefaultProperties.field_names())
     return user, default
 
 

@@ -1,0 +1,276 @@
+"""How the ``/track`` objects are read: each field a descriptor with its rule, errors as ``(where, code)``.
+
+A :class:`Record` subclass lists its fields once, each with the check that is its rule
+(:func:`text`, :func:`number`, :func:`boolean`, :func:`json_value`, :func:`properties`,
+:func:`nested`). :meth:`Record.parse` reads a mapping keyed by Ours's name or the Python name
+(Ours's name first; giving both makes the Python name an unknown key), collects every broken rule
+as ``(where, code)`` — in field order, then the unknown keys in input order — and builds nothing
+unless all hold. ``None`` means "unknown": an optional field given ``None`` is left unset. A record
+is immutable and its ``repr`` names the fields set, never their values.
+
+No pydantic: nothing here is built at import or at the first event, and checking an event is a
+few dictionary lookups and string methods per field.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, Final, Generic, Self, TypeVar, overload
+
+from webhook_translator.ours.limits import RuleBroken, check_json_value, check_properties, trimmed
+
+T = TypeVar("T")
+#: where a value is in the input (``userProperties.first_name``) and the code of the rule it broke
+Errors = list[tuple[str, str]]
+#: a check: the value as kept, or :data:`FAILED` once it has recorded what is wrong in ``errors``
+Check = Callable[[Any, str, Errors], Any]
+FAILED: Final = object()
+
+
+def _at(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
+def _ruled(rule: Callable[[Any], Any]) -> Check:
+    """A check from a rule that raises :class:`RuleBroken`."""
+
+    def check(value: Any, where: str, errors: Errors) -> Any:
+        try:
+            return rule(value)
+        except RuleBroken as exc:
+            errors.append((where, exc.code))
+            return FAILED
+
+    return check
+
+
+class text:
+    """A strict string, trimmed, 1 to ``max_len`` UTF-16 units after trimming.
+
+    :meth:`Record._read` decides a plain string inline (most fields of most events); this check
+    takes the rest, with the same rule (:func:`~webhook_translator.ours.limits.trimmed`).
+    """
+
+    def __init__(self, max_len: int) -> None:
+        self.max_len = max_len
+
+    def __call__(self, value: Any, where: str, errors: Errors) -> Any:
+        try:
+            return trimmed(value, self.max_len)
+        except RuleBroken as exc:
+            errors.append((where, exc.code))
+            return FAILED
+
+
+#: a free-form properties object (Ours's limits; ``None`` values dropped)
+properties: Final[Check] = _ruled(check_properties)
+
+
+def _any_json(value: Any) -> Any:
+    if isinstance(value, str) and not value.strip():
+        return None  # whitespace only: unknown
+    return check_json_value(value)
+
+
+#: any JSON value (``phone_number``, ``zip``, ``is_bot``); a whitespace-only string is unknown
+json_value: Final[Check] = _ruled(_any_json)
+
+
+def number(value: Any, where: str, errors: Errors) -> Any:
+    """A finite number: an int (not a bool) or a finite float."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        return value
+    float_code = "finite_number" if isinstance(value, float) else "float_type"
+    errors += [(f"{where}.int", "int_type"), (f"{where}.float", float_code)]
+    return FAILED
+
+
+def boolean(value: Any, where: str, errors: Errors) -> Any:
+    if isinstance(value, bool):
+        return value
+    errors.append((where, "bool_type"))
+    return FAILED
+
+
+def nested(kind: type[Record]) -> Check:
+    """A nested record: given as a mapping (read by its rules) or as the record itself."""
+
+    def check(value: Any, where: str, errors: Errors) -> Any:
+        if isinstance(value, kind):
+            return value
+        return kind.parse(value, where, errors)
+
+    return check
+
+
+class Field(Generic[T]):
+    """One field of a record: its Python name (from the class body), Ours's name, and its rule."""
+
+    def __init__(
+        self,
+        check: Check,
+        *,
+        alias: str | None = None,
+        required: bool = False,
+        none_unset: bool = True,
+        sent: bool = True,
+    ) -> None:
+        self.check = check
+        #: a text field's limit: its plain strings are decided inline by :meth:`Record._read`
+        self.text_max = check.max_len if isinstance(check, text) else 0
+        self.alias = alias
+        self.required = required
+        #: ``None`` given means unset (else the check judges it)
+        self.none_unset = none_unset and not required
+        #: part of the serialised object
+        self.serialised = sent
+        self.name = ""
+        self.sent = ""
+        #: its place in the record (errors and the serialised object follow it)
+        self.index = 0
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+        self.sent = self.alias or name
+
+    @overload
+    def __get__(self, record: None, owner: type) -> Field[T]: ...
+    @overload
+    def __get__(self, record: Record, owner: type) -> T | None: ...
+    def __get__(self, record: Record | None, owner: type) -> Field[T] | T | None:
+        if record is None:
+            return self
+        value: T | None = record._values.get(self.name)
+        return value
+
+
+class Record:
+    """An immutable object of the ``/track`` body, read by :meth:`parse`."""
+
+    __slots__ = ("_values",)
+    #: every field, in the order Ours's documents (and the serialised body) list them
+    FIELDS: ClassVar[tuple[Field[Any], ...]] = ()
+    #: input key (Ours's name, and the Python name) → field
+    _BY_KEY: ClassVar[dict[str, Field[Any]]] = {}
+    _REQUIRED: ClassVar[tuple[Field[Any], ...]] = ()
+    #: Python name → the serialised key, for the fields that are sent
+    _SENT: ClassVar[dict[str, str]] = {}
+    _values: dict[str, Any]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.FIELDS = tuple(v for v in vars(cls).values() if isinstance(v, Field))
+        for index, field in enumerate(cls.FIELDS):
+            field.index = index
+        cls._BY_KEY = {**{f.name: f for f in cls.FIELDS}, **{f.sent: f for f in cls.FIELDS}}
+        cls._REQUIRED = tuple(f for f in cls.FIELDS if f.required)
+        cls._SENT = {f.name: f.sent for f in cls.FIELDS if f.serialised}
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        """The Python names of the fields (the keys a mapper may set)."""
+        return tuple(f.name for f in cls.FIELDS)
+
+    @classmethod
+    def parse(cls, data: Any, where: str, errors: Errors) -> Self | Any:
+        """The record of ``data``, or :data:`FAILED` once every broken rule is in ``errors``."""
+        if not isinstance(data, Mapping):
+            errors.append((where, "model_type"))
+            return FAILED
+        before = len(errors)
+        cls._precheck(data, where, errors)
+        if len(errors) > before:
+            return FAILED
+        values = cls._read(data, where, errors)
+        if len(errors) > before:
+            return FAILED
+        return cls._of(values)
+
+    @classmethod
+    def _precheck(cls, data: Mapping[str, Any], where: str, errors: Errors) -> None:
+        """A rule on the whole input, before its fields are read (none by default)."""
+
+    @classmethod
+    def _read(
+        cls, data: Mapping[str, Any], where: str, errors: Errors, checks: Mapping[str, Check] | None = None
+    ) -> dict[str, Any]:
+        """The fields' values by Python name, in field order; ``checks`` replaces some fields' checks.
+
+        One pass over the input's keys; the rare broken rules are put in field order at the end.
+        """
+        by_key = cls._BY_KEY
+        values: dict[str, Any] = {}
+        start = len(errors)
+        unknown: list[str] = []
+        spans: list[tuple[int, int, int]] = []  # (field index, first error, end) of each field that broke a rule
+        last, ordered = -1, True
+        for key, value in data.items():
+            field = by_key.get(key)
+            if field is None or (key != field.sent and field.sent in data):  # both names given: this one is extra
+                unknown.append(key)
+                continue
+            if value is None and field.none_unset:
+                continue
+            if field.text_max and type(value) is str and (kept := value.strip()) and len(kept) * 2 <= field.text_max:
+                pass  # a plain string well within its limit: what trimmed() keeps, without the call
+            else:
+                check = field.check if checks is None else checks.get(field.name, field.check)
+                mark = len(errors)
+                kept = check(value, f"{where}.{key}" if where else key, errors)
+                if kept is FAILED:
+                    spans.append((field.index, mark, len(errors)))
+                    continue
+                if kept is None:
+                    continue
+            values[field.name] = kept
+            if field.index < last:
+                ordered = False
+            last = field.index
+        for field in cls._REQUIRED:
+            if field.name not in data and field.sent not in data:
+                errors.append((f"{where}.{field.sent}" if where else field.sent, "missing"))
+                spans.append((field.index, len(errors) - 1, len(errors)))
+        if spans or unknown:
+            cls._in_field_order(errors, start, spans, [f"{where}.{k}" if where else str(k) for k in unknown])
+        if not ordered:
+            index = {f.name: f.index for f in cls.FIELDS}
+            values = dict(sorted(values.items(), key=lambda item: index[item[0]]))
+        return values
+
+    @staticmethod
+    def _in_field_order(errors: Errors, start: int, spans: list[tuple[int, int, int]], unknown: list[str]) -> None:
+        """Each field's broken rules in field order, then the unknown keys (as given)."""
+        ranked = [error for _, a, b in sorted(spans, key=lambda span: span[0]) for error in errors[a:b]]
+        errors[start:] = ranked + [(where, "extra_forbidden") for where in unknown]
+
+    @classmethod
+    def _of(cls, values: dict[str, Any]) -> Self:
+        record = object.__new__(cls)
+        object.__setattr__(record, "_values", values)
+        return record
+
+    def to_ours(self) -> dict[str, Any]:
+        """The JSON object Ours expects: its names, unset fields omitted, nested records as objects."""
+        sent = self._SENT
+        return {
+            sent[name]: value.to_ours() if isinstance(value, Record) else value
+            for name, value in self._values.items()
+            if name in sent
+        }
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise ValueError(f"{type(self).__name__} is frozen: build a new one")
+
+    def __delattr__(self, name: str) -> None:
+        raise ValueError(f"{type(self).__name__} is frozen: build a new one")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Record) and type(other) is type(self) and other._values == self._values
+
+    __hash__ = None  # type: ignore[assignment]  # its property objects are dicts: unhashable, as a dict
+
+    def __repr__(self) -> str:  # names only: the values are personal data
+        return f"{type(self).__name__}(set: {', '.join(self._values) or 'nothing'})"
