@@ -30,13 +30,7 @@ from webhook_translator.breaker import AuthGrace, CircuitBreaker
 from webhook_translator.budget import Attempt, RetryPolicy, check_budget
 from webhook_translator.config import Settings, settings
 from webhook_translator.delivery import OUTAGE_REASONS, Delivery, Pending
-from webhook_translator.dlq_attributes import (
-    ATTRIBUTE_LIMIT,
-    UNKNOWN,
-    FailureAttributes,
-    QueuedAttributes,
-    printable,
-)
+from webhook_translator.dlq_attributes import ATTRIBUTE_LIMIT, UNKNOWN, FailureAttributes, QueuedAttributes, printable
 from webhook_translator.envelope import Envelope
 from webhook_translator.errors import (
     ConfigurationError,
@@ -52,7 +46,7 @@ from webhook_translator.outcome import Job, Outcome, report
 from webhook_translator.redact import redact
 from webhook_translator.secrets import store_from_settings
 from webhook_translator.sources.base import Source
-from webhook_translator.sources.registry import REGISTRY, check_config
+from webhook_translator.sources.registry import REGISTRY, check_config, enabled_registry
 from webhook_translator.sqs_record import SQSRecord
 from webhook_translator.translation import translate
 
@@ -300,4 +294,8 @@ def default_forwarder() -> Forwarder:
     )
     from webhook_translator.fetch.client import provider_api
 
-    return Forwarder(config, client, registry=translation.registry, fetcher=provider_api(config, store))
+    forwarder = Forwarder(config, client, registry=translation.registry, fetcher=provider_api(config, store))
+    if config.enabled_sources is not None:  # unset: every source, each made by its first webhook
+        for source in enabled_registry(translation.registry, config.enabled_sources).values():
+            source.prepare()  # its models built in the init (full CPU), not by its first webhook
+    return forwarder

@@ -24,7 +24,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
@@ -33,7 +33,7 @@ from urllib.parse import unquote
 from webhook_translator import log_events, observability, translator_config
 from webhook_translator.admission import Handshake, admit
 from webhook_translator.aws import sqs_client
-from webhook_translator.config import InvalidConfiguration, Settings, settings
+from webhook_translator.config import Settings, settings
 from webhook_translator.dlq_attributes import QueuedAttributes
 from webhook_translator.envelope import Envelope
 from webhook_translator.errors import (
@@ -46,7 +46,7 @@ from webhook_translator.errors import (
 from webhook_translator.observability import logger, metrics
 from webhook_translator.secrets import store_from_settings
 from webhook_translator.sources.base import Source
-from webhook_translator.sources.registry import REGISTRY
+from webhook_translator.sources.registry import REGISTRY, enabled_registry
 from webhook_translator.sources.request import InboundRequest
 
 if TYPE_CHECKING:
@@ -108,44 +108,6 @@ def request_from_apigw(event: Mapping[str, Any], received_at: datetime) -> tuple
         source=source, body=body, headers=headers, query=query, url=url, stage=stage, received_at=received_at
     )
     return method, source, request
-
-
-class _Enabled(Mapping[str, Source]):
-    """The sources of ``registry`` that ``names`` lists, each made on its first lookup (as the registry's)."""
-
-    def __init__(self, registry: Mapping[str, Source], names: frozenset[str]) -> None:
-        self._registry = registry
-        self._names = names
-
-    def __getitem__(self, name: str) -> Source:
-        if name not in self._names:
-            raise KeyError(name)
-        return self._registry[name]
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._names
-
-    def __iter__(self) -> Iterator[str]:
-        return (name for name in self._registry if name in self._names)
-
-    def __len__(self) -> int:
-        return len(self._names)
-
-
-def enabled_registry(registry: Mapping[str, Source], enabled: frozenset[str] | None) -> Mapping[str, Source]:
-    """The sources ``ENABLED_SOURCES`` names (all when unset), each made now; a name that is no source fails
-    the init. Unset, a source is imported by its first webhook (the receiver serves a few of the many)."""
-    if enabled is None:
-        return registry
-    unknown = sorted(enabled - set(registry))
-    if unknown:
-        raise InvalidConfiguration(
-            f"ENABLED_SOURCES names no registered source: {', '.join(n[:64] for n in unknown)}; "
-            f"known: {', '.join(sorted(registry))}"
-        )
-    for name in sorted(enabled):
-        registry[name]  # imported now, in Lambda's init (full CPU), rather than by the source's first webhook
-    return _Enabled(registry, enabled)
 
 
 class Receiver:

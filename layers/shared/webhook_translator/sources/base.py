@@ -59,6 +59,15 @@ class Source(ABC):
     #: the model of this source's ``options`` in TRANSLATOR_CONFIG (checked when the functions start)
     options_model = ModelRef("webhook_translator.sources.models:NoOptions")
 
+    def prepare(self) -> None:
+        """Make ready now what this source's mapper would build at its first webhook (its models).
+
+        The forwarder calls it in its init for the sources ``ENABLED_SOURCES`` names; the receiver never.
+        """
+        from webhook_translator.sources.models import build_models
+
+        build_models(type(self).__module__)
+
     @abstractmethod
     def verify(self, request: InboundRequest, secrets: Sequence[str]) -> None:
         """Raise :class:`SignatureError` unless the request is genuine."""

@@ -8,6 +8,8 @@ pydantic's import would be most of the receiver's cold start. Each source's mode
 
 from __future__ import annotations
 
+import importlib
+import sys
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -42,3 +44,35 @@ def _base_url(value: str) -> str:
 
 #: the per-source option ``api_base_url`` (DESIGN.md): the base up to and including the version segment
 ApiBaseUrl = Annotated[str, AfterValidator(_base_url)]
+
+
+def build_models(source_module: str) -> int:
+    """Import the models of the source defined in ``source_module`` (``<module>_models``, if it has
+    one) and build every model of the sources' loaded model modules not built yet; how many were built.
+
+    The forwarder calls it in its init for the sources ``ENABLED_SOURCES`` names (through
+    :meth:`~webhook_translator.sources.base.Source.prepare`), so that their first webhook does not
+    pay for the import of pydantic and the schemas (Lambda's init runs at full CPU).
+    """
+    try:
+        importlib.import_module(f"{source_module}_models")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{source_module}_models":
+            raise
+    return sum(1 for model in _unbuilt() if model.model_rebuild(raise_errors=False))
+
+
+def _unbuilt() -> list[type[BaseModel]]:
+    """The models defined in the loaded source modules whose schema is not built yet."""
+    found = []
+    for name, module in list(sys.modules.items()):
+        if name.startswith("webhook_translator.sources.") and module is not None:
+            found += [
+                value
+                for value in list(vars(module).values())
+                if isinstance(value, type)
+                and issubclass(value, BaseModel)
+                and value.__module__ == name
+                and not value.__pydantic_complete__
+            ]
+    return found

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Final
 
-from webhook_translator.config import TranslatorConfig
+from webhook_translator.config import InvalidConfiguration, TranslatorConfig
 from webhook_translator.errors import UnknownSource
 
 if TYPE_CHECKING:
@@ -102,3 +102,41 @@ def get_source(name: str) -> Source:
         return REGISTRY[name]
     except KeyError:
         raise UnknownSource(f"unknown source {name[:64]!r}; known: {', '.join(sorted(REGISTRY))}") from None
+
+
+class _Enabled(Mapping[str, "Source"]):
+    """The sources of ``registry`` that ``names`` lists, each made on its first lookup (as the registry's)."""
+
+    def __init__(self, registry: Mapping[str, Source], names: frozenset[str]) -> None:
+        self._registry = registry
+        self._names = names
+
+    def __getitem__(self, name: str) -> Source:
+        if name not in self._names:
+            raise KeyError(name)
+        return self._registry[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name in self._registry if name in self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+def enabled_registry(registry: Mapping[str, Source], enabled: frozenset[str] | None) -> Mapping[str, Source]:
+    """The sources ``ENABLED_SOURCES`` names (all when unset), each made now; a name that is no source fails
+    the init. Unset, a source is imported by its first webhook (a deployment serves a few of the many)."""
+    if enabled is None:
+        return registry
+    unknown = sorted(enabled - set(registry))
+    if unknown:
+        raise InvalidConfiguration(
+            f"ENABLED_SOURCES names no registered source: {', '.join(n[:64] for n in unknown)}; "
+            f"known: {', '.join(sorted(registry))}"
+        )
+    for name in sorted(enabled):
+        registry[name]  # imported now, in Lambda's init (full CPU), rather than by the source's first webhook
+    return _Enabled(registry, enabled)
