@@ -59,6 +59,7 @@ APP_ENV = {
         "TRANSLATOR_CONFIG_FILE",
         "TRANSLATOR_CONFIG_PARAMETER",
         "SECRET_MAX_AGE",
+        "ENABLED_SOURCES",
     },
 }
 CODE_URI = {"receiver": "functions/receiver/", "forwarder": "functions/forwarder/"}
