@@ -150,13 +150,21 @@ class Envelope:
     def received_at_ms(self) -> int:
         return int(self.received_at.timestamp() * 1000)
 
+    def json_text(self) -> str | None:
+        """The body as the JSON text to parse, when it is one as queued (UTF-8 text without a BOM);
+        None for a body to parse from its bytes (base64 or compressed, a BOM, UTF-16/32)."""
+        text = self.body
+        if self.body_encoding == "text" and not text.startswith("\ufeff") and "\x00" not in text[:4]:
+            return text
+        return None
+
     def json_body(self) -> Any:
         """The body parsed as JSON (mappers of JSON sources use this)."""
         from webhook_translator.errors import MappingError
 
-        text = self.body
+        text = self.json_text()
         try:
-            if self.body_encoding == "text" and not text.startswith("\ufeff") and "\x00" not in text[:4]:
+            if text is not None:
                 return json.loads(text)  # as json.loads(raw_body), without the round trip through bytes
             return json.loads(self.raw_body)  # a BOM or UTF-16/32 JSON: json.loads detects it in the bytes
         except (ValueError, UnicodeDecodeError, RecursionError):

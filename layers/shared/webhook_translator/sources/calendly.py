@@ -27,7 +27,7 @@ from webhook_translator.envelope import Envelope
 from webhook_translator.errors import MappingError
 from webhook_translator.sources.base import HmacSource, ModelRef, mapped_part, require_id
 from webhook_translator.sources.common import Person, fit_properties, iso_to_ms
-from webhook_translator.sources.context import MapContext, MapResult, parse_model
+from webhook_translator.sources.context import MapContext, MapResult, parse_body, parse_model
 from webhook_translator.sources.forms import form_policy
 from webhook_translator.sources.identity import Answer
 from webhook_translator.sources.request import InboundRequest
@@ -159,7 +159,7 @@ class CalendlySource(HmacSource):
     def map(self, envelope: Envelope, ctx: MapContext) -> MapResult:
         from webhook_translator.sources.calendly_models import CalendlyEvent, Payload
 
-        event = parse_model(CalendlyEvent, envelope.json_body(), "Calendly webhook")
+        event = parse_body(CalendlyEvent, envelope, "Calendly webhook")
         kind = event.event
         if (skipped := ctx.unmapped(kind)) is not None:
             return skipped

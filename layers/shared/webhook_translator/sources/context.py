@@ -17,6 +17,7 @@ from webhook_translator.errors import MappingError, TranslatorError
 if TYPE_CHECKING:
     from pydantic import BaseModel, ValidationError
 
+    from webhook_translator.envelope import Envelope
     from webhook_translator.fetch import Fetch, FetchRequest
     from webhook_translator.ours.models import TrackEvent
     from webhook_translator.sources.base import Source
@@ -147,6 +148,23 @@ def parse_model(model: type[ModelT], data: Any, what: str) -> ModelT:
     except _validation_error() as exc:
         fields = ", ".join(sorted({".".join(str(p) for p in e["loc"]) or "body" for e in exc.errors()})[:8])
         raise MappingError(f"{what} does not match the expected shape ({fields})") from None
+
+
+def parse_body(model: type[ModelT], envelope: Envelope, what: str) -> ModelT:
+    """:func:`parse_model` of the webhook's JSON body, read and validated in one pass where it can be.
+
+    pydantic-core parses the JSON text straight into the model (≈ 3× faster than ``json.loads`` and
+    a validation of the parsed objects: it builds only what the model keeps). A body that pass does not
+    accept — not JSON text, or not the model's shape — takes :func:`parse_model`'s path over
+    ``envelope.json_body()``, so every refusal and its message are that path's.
+    """
+    text = envelope.json_text()
+    if text is not None:
+        try:
+            return model.model_validate_json(text)
+        except _validation_error():
+            pass
+    return parse_model(model, envelope.json_body(), what)
 
 
 def _validation_error() -> type[ValidationError]:

@@ -33,7 +33,7 @@ from webhook_translator.errors import Forbidden, TranslatorError
 from webhook_translator.fetch import FetchRequest
 from webhook_translator.sources.base import HmacSource, ModelRef, require, require_id
 from webhook_translator.sources.common import Person, compact, iso_to_ms
-from webhook_translator.sources.context import MapContext, MapResult, parse_model
+from webhook_translator.sources.context import MapContext, MapResult, parse_body, parse_model
 from webhook_translator.sources.request import InboundRequest
 from webhook_translator.sources.signing import HmacScheme
 
@@ -159,7 +159,7 @@ class FacebookLeadsSource(HmacSource):
     def map(self, envelope: Envelope, ctx: MapContext) -> MapResult:
         from webhook_translator.sources.facebook_leads_models import LeadOptions, PageWebhook
 
-        webhook = parse_model(PageWebhook, envelope.json_body(), "Facebook webhook")
+        webhook = parse_body(PageWebhook, envelope, "Facebook webhook")
         leads = _leads(webhook) if webhook.object == "page" else []
         if not leads:
             return ctx.skip(webhook.object or "-")

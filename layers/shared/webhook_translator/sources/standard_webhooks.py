@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from webhook_translator.envelope import Envelope
 from webhook_translator.sources.base import HmacSource, ModelRef, require, require_id
 from webhook_translator.sources.common import clean, compact, fit_properties, iso_to_ms, scalar_text
-from webhook_translator.sources.context import MapContext, MapResult, parse_model
+from webhook_translator.sources.context import MapContext, MapResult, parse_body
 from webhook_translator.sources.request import InboundRequest
 from webhook_translator.sources.signing import HmacScheme
 
@@ -120,7 +120,7 @@ class StandardWebhooksSource(HmacSource):
     def map(self, envelope: Envelope, ctx: MapContext) -> MapResult:
         from webhook_translator.sources.standard_webhooks_models import StandardEvent, StandardOptions
 
-        event = parse_model(StandardEvent, envelope.json_body(), "Standard Webhooks event")
+        event = parse_body(StandardEvent, envelope, "Standard Webhooks event")
         kind = event.type.strip()
         if ctx.dropped(kind):
             return ctx.skip(kind, "dropped_by_config")

@@ -75,6 +75,22 @@ def _amount(obj: StripeObject, event_type: str) -> int | None:
     return pick(obj, event_type) if pick else None
 
 
+def _snapshot_event(envelope: Envelope) -> StripeEvent | None:
+    """The body as a snapshot event of the expected shape, read straight from its JSON text; None for
+    anything else (a thin event, a shape the model refuses, bytes to decode): :meth:`StripeSource.map`
+    then takes the path over the parsed body, whose refusals are the ones users see."""
+    from webhook_translator.sources.stripe_models import StripeEvent
+
+    text = envelope.json_text()
+    if text is None:
+        return None
+    try:
+        event = StripeEvent.model_validate_json(text)
+    except ValueError:  # pydantic's ValidationError is one
+        return None
+    return event if event.object != THIN_EVENT else None
+
+
 def _skip(body: Any, ctx: MapContext) -> MapResult | None:
     """The skip for a type this source does not map (only its head is read, never its object); None to map it."""
     from webhook_translator.sources.stripe_models import StripeEventHead
@@ -209,6 +225,8 @@ class StripeSource(HmacSource):
     def map(self, envelope: Envelope, ctx: MapContext) -> MapResult:
         from webhook_translator.sources.stripe_models import StripeEvent
 
+        if (event := _snapshot_event(envelope)) is not None and ctx.unmapped(event.type) is None:
+            return self._map_event(event, ctx)  # the common case: read and validated in one pass
         body = envelope.json_body()
         if isinstance(body, dict) and body.get("object") == THIN_EVENT:
             return self._map_thin(body, ctx)

@@ -22,6 +22,8 @@ class StripeEventHead(LaxModel):
 
 
 class StripeEvent(StripeEventHead):
+    #: ``event`` for a snapshot event (a thin one says ``v2.core.event``)
+    object: str | None = None
     livemode: bool | None = None
     data: EventData
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, ClassVar
 from webhook_translator.envelope import Envelope
 from webhook_translator.sources.base import HmacSource, ModelRef, mapped_part, require_id
 from webhook_translator.sources.common import fit_properties, iso_to_ms
-from webhook_translator.sources.context import MapContext, MapResult, parse_model
+from webhook_translator.sources.context import MapContext, MapResult, parse_body, parse_model
 from webhook_translator.sources.forms import form_policy
 from webhook_translator.sources.identity import Answer, Kind
 from webhook_translator.sources.request import InboundRequest
@@ -117,7 +117,7 @@ class TallySource(HmacSource):
     def map(self, envelope: Envelope, ctx: MapContext) -> MapResult:
         from webhook_translator.sources.tally_models import TallyData, TallyEvent
 
-        event = parse_model(TallyEvent, envelope.json_body(), "Tally webhook")
+        event = parse_body(TallyEvent, envelope, "Tally webhook")
         kind = event.eventType
         if (skipped := ctx.unmapped(kind)) is not None:
             return skipped

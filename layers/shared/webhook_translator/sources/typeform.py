@@ -30,7 +30,7 @@ from webhook_translator.envelope import Envelope
 from webhook_translator.errors import MappingError
 from webhook_translator.sources.base import HmacSource, ModelRef, mapped_part, require_id
 from webhook_translator.sources.common import fit_properties, iso_to_ms
-from webhook_translator.sources.context import MapContext, MapResult, parse_model
+from webhook_translator.sources.context import MapContext, MapResult, parse_body
 from webhook_translator.sources.forms import form_policy
 from webhook_translator.sources.identity import Answer, Kind
 from webhook_translator.sources.request import InboundRequest
@@ -126,7 +126,7 @@ class TypeformSource(HmacSource):
     def map(self, envelope: Envelope, ctx: MapContext) -> MapResult:
         from webhook_translator.sources.typeform_models import TypeformEvent
 
-        event = parse_model(TypeformEvent, envelope.json_body(), "Typeform webhook")
+        event = parse_body(TypeformEvent, envelope, "Typeform webhook")
         kind = event.event_type
         if (skipped := ctx.unmapped(kind)) is not None:
             return skipped

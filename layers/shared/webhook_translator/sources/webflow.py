@@ -27,7 +27,7 @@ from webhook_translator.envelope import Envelope
 from webhook_translator.errors import MappingError
 from webhook_translator.sources.base import HmacSource, ModelRef, mapped_part, require_id
 from webhook_translator.sources.common import fit_properties, iso_to_ms
-from webhook_translator.sources.context import MapContext, MapResult, parse_model
+from webhook_translator.sources.context import MapContext, MapResult, parse_body, parse_model
 from webhook_translator.sources.forms import form_policy
 from webhook_translator.sources.identity import Answer, Kind
 from webhook_translator.sources.request import InboundRequest
@@ -78,7 +78,7 @@ class WebflowSource(HmacSource):
     def map(self, envelope: Envelope, ctx: MapContext) -> MapResult:
         from webhook_translator.sources.webflow_models import Submission, WebflowEvent
 
-        event = parse_model(WebflowEvent, envelope.json_body(), "Webflow webhook")
+        event = parse_body(WebflowEvent, envelope, "Webflow webhook")
         kind = event.triggerType
         if (skipped := ctx.unmapped(kind)) is not None:
             return skipped
