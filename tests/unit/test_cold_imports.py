@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from support.function_env import FUNCTION_ENV
 from webhook_translator.sources.registry import SOURCES
 
 PROBE = """
@@ -100,15 +101,7 @@ def test_every_registered_source_is_importable_under_its_name() -> None:
 
 
 FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
-COMPLETE_ENV = {
-    "QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/q",
-    "DLQ_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/d",
-    "SECRET_ID": "webhook-translator",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "POWERTOOLS_TRACE_DISABLED": "true",
-}
+COMPLETE_ENV = FUNCTION_ENV
 HANDLER = """
 import json, sys
 sys.path.insert(0, {function!r})

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from support.function_env import FUNCTION_ENV
+
 ROOT = Path(__file__).resolve().parents[2]
 
 CHILD = """
@@ -36,15 +38,8 @@ print(json.dumps({{
 
 def _init(enabled: str | None) -> dict[str, object]:
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("ENABLED_SOURCES", "TRANSLATOR_CONFIG"))},
-        "QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/q",
-        "DLQ_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/q-dlq",
-        "SECRET_ID": "webhook-translator/test",
-        "OURS_API_URL": "http://127.0.0.1:9",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "POWERTOOLS_TRACE_DISABLED": "true",
+        **{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ENABLED_SOURCES", "TRANSLATOR_CONFIG"))},
+        **FUNCTION_ENV,
     }
     if enabled is not None:
         env["ENABLED_SOURCES"] = enabled

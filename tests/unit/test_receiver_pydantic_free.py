@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from support.function_env import FUNCTION_ENV
 from webhook_translator.sources.registry import REGISTRY, SOURCES
 from webhook_translator_tools.local.lambda_events import ApigwSpec, apigw_event
 from webhook_translator_tools.local.samples import Sample
@@ -26,15 +27,7 @@ EVENTS = ROOT / "events"
 HAND_WRITTEN = sorted(name for name, (module, _) in SOURCES.items() if module.startswith("webhook_translator.sources."))
 #: a secret every scheme takes (Standard Webhooks' are ``whsec_`` and base64)
 SECRET = "whsec_" + base64.b64encode(b"not a real secret: the tests' own").decode("ascii")
-ENV = {
-    "QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/q",
-    "SECRET_ID": "webhook-translator",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "POWERTOOLS_TRACE_DISABLED": "true",
-    "POWERTOOLS_METRICS_NAMESPACE": "Test",
-}
+ENV = {**FUNCTION_ENV, "POWERTOOLS_METRICS_NAMESPACE": "Test"}
 
 CHILD = """
 import json, sys
