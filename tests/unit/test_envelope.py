@@ -77,3 +77,10 @@ def test_a_corrupt_compressed_body_is_an_invalid_envelope() -> None:
 def test_anything_else_on_the_queue_is_an_invalid_envelope(text: str) -> None:
     with pytest.raises(InvalidEnvelope):
         Envelope.from_message(text)
+
+
+def test_a_lowercase_z_is_utc_as_rfc_3339_allows() -> None:
+    # Given a message (re-driven or written by hand) whose time ends in a lowercase "z"
+    message = json.dumps({"source": "s", "webhook_id": "w", "received_at": "2026-01-02T03:04:05z", "body": "x"})
+    # When it is read / Then it is the same UTC time as with "Z"
+    assert Envelope.from_message(message).received_at == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)

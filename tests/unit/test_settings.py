@@ -120,3 +120,14 @@ def test_the_document_round_trips_through_its_json() -> None:
     assert config.source("webflow") == SourceConfig()
     assert TranslatorConfig.model_validate(json.loads(config.model_dump_json(exclude_defaults=True))) == config
     assert TranslatorConfig().model_dump_json(exclude_defaults=True) == "{}"
+
+
+@pytest.mark.parametrize("value", ["12.", "٣", "１２", "1e3", "twelve"])
+def test_a_count_is_ascii_digits_with_at_most_a_zero_fraction(value: str) -> None:
+    # As pydantic read them: "12" and "12.0" are 12; int() alone would take a trailing dot or other scripts' digits
+    assert "FORWARD_CONCURRENCY" in fault_of(FORWARD_CONCURRENCY=value)
+
+
+@pytest.mark.parametrize("value", ["١", "１.５"])
+def test_a_number_is_ascii(value: str) -> None:
+    assert "OURS_READ_TIMEOUT" in fault_of(OURS_READ_TIMEOUT=value)

@@ -510,3 +510,22 @@ def test_the_fast_path_for_plain_properties_decides_as_the_full_walk(properties:
     if bound is not None:
         text = json.dumps(properties, ensure_ascii=False, separators=(",", ":"))
         assert bound >= limits.utf16_units(text)
+
+
+def test_the_body_is_a_copy_the_caller_may_change() -> None:
+    # Given an event with nested properties
+    event = build(
+        email=EMAIL, eventProperties={"a": 1, "l": [{"x": 1}]}, userProperties={"custom_properties": {"p": 1}}
+    )
+    # When a caller changes the body it was given
+    body = event.to_ours()
+    body["eventProperties"]["z"] = 1
+    body["eventProperties"]["l"][0]["y"] = 2
+    body["userProperties"]["custom_properties"]["q"] = 2
+    # Then the event, and every body built from it later, is as it was built
+    assert event.to_ours() == {
+        "event": "Order Completed",
+        "email": EMAIL,
+        "eventProperties": {"a": 1, "l": [{"x": 1}]},
+        "userProperties": {"custom_properties": {"p": 1}},
+    }

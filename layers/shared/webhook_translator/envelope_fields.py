@@ -56,7 +56,7 @@ def parse_time(value: object) -> datetime | None:
     """An ISO 8601 time (a naive one is UTC), or Unix seconds (milliseconds past 2e10); None if neither."""
     if isinstance(value, str):
         try:
-            when = datetime.fromisoformat(value)
+            when = datetime.fromisoformat(value[:-1] + "Z" if value.endswith("z") else value)  # RFC 3339 allows "z"
             return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
         except ValueError:
             try:

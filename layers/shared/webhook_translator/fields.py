@@ -64,11 +64,12 @@ def integer(value: Any, loc: Loc) -> int:
         return int(value)
     if isinstance(value, str):
         whole, dot, fraction = value.strip().partition(".")
-        try:
-            if not dot or not fraction.strip("0"):  # "12" or "12.0"
+        # ASCII digits only (int() would take "٣" or "１２"), and a fraction of zeros, not none ("12.")
+        if whole.isascii() and (not dot or (fraction and not fraction.strip("0"))):  # "12" or "12.0"
+            try:
                 return int(whole)
-        except ValueError:
-            pass
+            except ValueError:
+                pass
         raise fault(loc, "Input should be a valid integer, unable to parse string as an integer")
     raise fault(loc, "Input should be a valid integer")
 
@@ -79,6 +80,8 @@ def number(value: Any, loc: Loc) -> float:
         return float(value)
     if isinstance(value, str):
         try:
+            if not value.isascii():  # float() would take "١" or "１.５"
+                raise ValueError
             return float(value.strip())
         except ValueError:
             raise fault(loc, "Input should be a valid number, unable to parse string as a number") from None

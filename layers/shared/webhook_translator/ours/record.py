@@ -255,11 +255,7 @@ class Record:
     def to_ours(self) -> dict[str, Any]:
         """The JSON object Ours expects: its names, unset fields omitted, nested records as objects."""
         sent = self._SENT
-        return {
-            sent[name]: value.to_ours() if isinstance(value, Record) else value
-            for name, value in self._values.items()
-            if name in sent
-        }
+        return {sent[name]: _sent(value) for name, value in self._values.items() if name in sent}
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise ValueError(f"{type(self).__name__} is frozen: build a new one")
@@ -274,3 +270,15 @@ class Record:
 
     def __repr__(self) -> str:  # names only: the values are personal data
         return f"{type(self).__name__}(set: {', '.join(self._values) or 'nothing'})"
+
+
+def _sent(value: Any) -> Any:
+    """A field's value as serialised: a nested record as its object, a properties object as a copy
+    (the caller may change the body it gets; the event stays as it was built)."""
+    if isinstance(value, Record):
+        return value.to_ours()
+    if type(value) is dict:
+        return {k: _sent(v) if type(v) is dict or type(v) is list else v for k, v in value.items()}
+    if type(value) is list:
+        return [_sent(v) if type(v) is dict or type(v) is list else v for v in value]
+    return value
