@@ -158,13 +158,20 @@ def parse_body(model: type[ModelT], envelope: Envelope, what: str) -> ModelT:
     accept — not JSON text, or not the model's shape — takes :func:`parse_model`'s path over
     ``envelope.json_body()``, so every refusal and its message are that path's.
     """
+    read = from_json_text(model, envelope)
+    return read if read is not None else parse_model(model, envelope.json_body(), what)
+
+
+def from_json_text(model: type[ModelT], envelope: Envelope) -> ModelT | None:
+    """The body read straight from its JSON text into ``model`` (one pass in pydantic-core); None when the
+    body is not JSON text as queued or the model refuses it (the caller then takes the parsed body's path)."""
     text = envelope.json_text()
-    if text is not None:
-        try:
-            return model.model_validate_json(text)
-        except _validation_error():
-            pass
-    return parse_model(model, envelope.json_body(), what)
+    if text is None:
+        return None
+    try:
+        return model.model_validate_json(text)
+    except _validation_error():
+        return None
 
 
 def _validation_error() -> type[ValidationError]:

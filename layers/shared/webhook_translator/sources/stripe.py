@@ -46,7 +46,7 @@ from webhook_translator.sources.common import (
     iso_to_ms,
     split_name,
 )
-from webhook_translator.sources.context import MapContext, MapResult, parse_model
+from webhook_translator.sources.context import MapContext, MapResult, from_json_text, parse_model
 from webhook_translator.sources.request import InboundRequest
 from webhook_translator.sources.signing import HmacScheme
 
@@ -81,14 +81,8 @@ def _snapshot_event(envelope: Envelope) -> StripeEvent | None:
     then takes the path over the parsed body, whose refusals are the ones users see."""
     from webhook_translator.sources.stripe_models import StripeEvent
 
-    text = envelope.json_text()
-    if text is None:
-        return None
-    try:
-        event = StripeEvent.model_validate_json(text)
-    except ValueError:  # pydantic's ValidationError is one
-        return None
-    return event if event.object != THIN_EVENT else None
+    event = from_json_text(StripeEvent, envelope)
+    return event if event is not None and event.object != THIN_EVENT else None
 
 
 def _skip(body: Any, ctx: MapContext) -> MapResult | None:
