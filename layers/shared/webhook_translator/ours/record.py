@@ -54,13 +54,10 @@ class text:
 
     def __init__(self, max_len: int) -> None:
         self.max_len = max_len
+        self._check = _ruled(lambda value: trimmed(value, max_len))
 
     def __call__(self, value: Any, where: str, errors: Errors) -> Any:
-        try:
-            return trimmed(value, self.max_len)
-        except RuleBroken as exc:
-            errors.append((where, exc.code))
-            return FAILED
+        return self._check(value, where, errors)
 
 
 #: a free-form properties object (Ours's limits; ``None`` values dropped)
