@@ -81,7 +81,7 @@ class BatchSender:
         log = {"source": call.source, "rows": len(rows), "attempt": attempt}
 
         def body(token: str) -> dict[str, Any]:
-            return {"token": validate_token(token), "events": [event.to_ours() for _, event in rows]}
+            return {"token": validate_token(token), "events": [event.sent_body() for _, event in rows]}
 
         try:
             answer = self._post("/batch", call, body, attempt, log)

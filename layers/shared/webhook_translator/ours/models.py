@@ -168,6 +168,11 @@ class TrackEvent(Record):
     @classmethod
     def build(cls, *, now_ms: int | None = None, **fields: Any) -> TrackEvent:
         """Check ``fields`` (Ours's or Python names) against a clock; raise :class:`InvalidTrackEvent`."""
+        return cls.of(fields, now_ms=now_ms)
+
+    @classmethod
+    def of(cls, fields: Mapping[str, Any], *, now_ms: int | None = None) -> TrackEvent:
+        """:meth:`build` of a mapping of fields (read as it is: nothing copied first)."""
         errors: Errors = []
         checks = {"time": _clock_check(now_ms)} if now_ms is not None and "time" in fields else None
         values = cls._read(fields, "", errors, checks)
@@ -179,10 +184,18 @@ class TrackEvent(Record):
 
     def to_ours(self) -> dict[str, Any]:
         """The JSON body Ours expects (without ``token``): Ours's names, unknowns omitted, ``null`` for
-        each erased field."""
-        body = super().to_ours()
-        for name in sorted(self._values.get("erase") or ()):
-            body[_SENT_NAMES[name]] = None
+        each erased field; its property objects are copies."""
+        return self._erased(super().to_ours())
+
+    def sent_body(self) -> dict[str, Any]:
+        """:meth:`to_ours` sharing the event's property objects: a body serialised at once."""
+        return self._erased(super().sent_body())
+
+    def _erased(self, body: dict[str, Any]) -> dict[str, Any]:
+        erase = self._values.get("erase")
+        if erase:
+            for name in sorted(erase):
+                body[_SENT_NAMES[name]] = None
         return body
 
     @property
@@ -234,5 +247,6 @@ def validate_token(token: str) -> str:
 
 
 def track_body(event: TrackEvent, token: str) -> dict[str, Any]:
-    """The complete ``/track`` body for ``event`` sent with ``token``."""
-    return {"token": validate_token(token), **event.to_ours()}
+    """The complete ``/track`` body for ``event`` sent with ``token``, to serialise at once: it shares the
+    event's property objects (:meth:`TrackEvent.sent_body`)."""
+    return {"token": validate_token(token), **event.sent_body()}

@@ -106,6 +106,19 @@ def nested(kind: type[Record]) -> Check:
 class Field(Generic[T]):
     """One field of a record: its Python name (from the class body), Ours's name, and its rule."""
 
+    __slots__ = (
+        "alias",
+        "check",
+        "index",
+        "json_text",
+        "name",
+        "none_unset",
+        "required",
+        "sent",
+        "serialised",
+        "text_half",
+    )
+
     def __init__(
         self,
         check: Check,
@@ -116,8 +129,11 @@ class Field(Generic[T]):
         sent: bool = True,
     ) -> None:
         self.check = check
-        #: a text field's limit: its plain strings are decided inline by :meth:`Record._read`
-        self.text_max = check.max_len if isinstance(check, text) else 0
+        #: a text field's limit in characters that need no UTF-16 count (half its limit in units): its
+        #: plain strings are decided inline by :meth:`Record._read`; 0 for the other fields
+        self.text_half = check.max_len // 2 if isinstance(check, text) else 0
+        #: a JSON-value field: a plain non-blank string is kept as it is, decided inline as well
+        self.json_text = check is json_value
         self.alias = alias
         self.required = required
         #: ``None`` given means unset (else the check judges it)
@@ -153,6 +169,8 @@ class Record:
     #: input key (Ours's name, and the Python name) → field
     _BY_KEY: ClassVar[dict[str, Field[Any]]] = {}
     _REQUIRED: ClassVar[tuple[Field[Any], ...]] = ()
+    #: the Python names, in field order
+    _NAMES: ClassVar[tuple[str, ...]] = ()
     #: Python name → the serialised key, for the fields that are sent
     _SENT: ClassVar[dict[str, str]] = {}
     _values: dict[str, Any]
@@ -164,12 +182,13 @@ class Record:
             field.index = index
         cls._BY_KEY = {**{f.name: f for f in cls.FIELDS}, **{f.sent: f for f in cls.FIELDS}}
         cls._REQUIRED = tuple(f for f in cls.FIELDS if f.required)
+        cls._NAMES = tuple(f.name for f in cls.FIELDS)
         cls._SENT = {f.name: f.sent for f in cls.FIELDS if f.serialised}
 
     @classmethod
     def field_names(cls) -> tuple[str, ...]:
         """The Python names of the fields (the keys a mapper may set)."""
-        return tuple(f.name for f in cls.FIELDS)
+        return cls._NAMES
 
     @classmethod
     def parse(cls, data: Any, where: str, errors: Errors) -> Self | Any:
@@ -197,6 +216,7 @@ class Record:
         """The fields' values by Python name, in field order; ``checks`` replaces some fields' checks.
 
         One pass over the input's keys; the rare broken rules are put in field order at the end.
+        A plain string of a text field (or of a JSON-value field) is decided inline, without a call.
         """
         by_key = cls._BY_KEY
         values: dict[str, Any] = {}
@@ -209,19 +229,19 @@ class Record:
             if field is None or (key != field.sent and field.sent in data):  # both names given: this one is extra
                 unknown.append(key)
                 continue
-            if value is None and field.none_unset:
+            if type(value) is str:
+                if field.text_half and (kept := value.strip()) and len(kept) <= field.text_half:
+                    pass  # well within its limit: what trimmed() keeps, without the call
+                elif field.json_text and value.strip():
+                    kept = value  # what json_value() keeps
+                else:
+                    kept = cls._checked(field, value, where, key, errors, checks, spans)
+            elif value is None and field.none_unset:
                 continue
-            if field.text_max and type(value) is str and (kept := value.strip()) and len(kept) * 2 <= field.text_max:
-                pass  # a plain string well within its limit: what trimmed() keeps, without the call
             else:
-                check = field.check if checks is None else checks.get(field.name, field.check)
-                mark = len(errors)
-                kept = check(value, f"{where}.{key}" if where else key, errors)
-                if kept is FAILED:
-                    spans.append((field.index, mark, len(errors)))
-                    continue
-                if kept is None:
-                    continue
+                kept = cls._checked(field, value, where, key, errors, checks, spans)
+            if kept is FAILED or kept is None:
+                continue
             values[field.name] = kept
             if field.index < last:
                 ordered = False
@@ -232,10 +252,27 @@ class Record:
                 spans.append((field.index, len(errors) - 1, len(errors)))
         if spans or unknown:
             cls._in_field_order(errors, start, spans, [f"{where}.{k}" if where else str(k) for k in unknown])
-        if not ordered:
-            index = {f.name: f.index for f in cls.FIELDS}
-            values = dict(sorted(values.items(), key=lambda item: index[item[0]]))
+        if not ordered:  # given in another order: the record's (and its serialised body's) is the fields'
+            values = {name: values[name] for name in cls._NAMES if name in values}
         return values
+
+    @staticmethod
+    def _checked(
+        field: Field[Any],
+        value: Any,
+        where: str,
+        key: str,
+        errors: Errors,
+        checks: Mapping[str, Check] | None,
+        spans: list[tuple[int, int, int]],
+    ) -> Any:
+        """``value`` by its field's check (or the one ``checks`` gives); a broken rule's span noted."""
+        check = field.check if checks is None else checks.get(field.name, field.check)
+        mark = len(errors)
+        kept = check(value, f"{where}.{key}" if where else key, errors)
+        if kept is FAILED:
+            spans.append((field.index, mark, len(errors)))
+        return kept
 
     @staticmethod
     def _in_field_order(errors: Errors, start: int, spans: list[tuple[int, int, int]], unknown: list[str]) -> None:
@@ -250,9 +287,26 @@ class Record:
         return record
 
     def to_ours(self) -> dict[str, Any]:
-        """The JSON object Ours expects: its names, unset fields omitted, nested records as objects."""
+        """The JSON object Ours expects: its names, unset fields omitted, nested records as objects;
+        its property objects are copies (the caller may change the body it gets; the record stays)."""
         sent = self._SENT
-        return {sent[name]: _sent(value) for name, value in self._values.items() if name in sent}
+        out: dict[str, Any] = {}
+        for name, value in self._values.items():
+            key = sent.get(name)
+            if key is not None:
+                out[key] = value if type(value) in _SCALARS else _sent(value)
+        return out
+
+    def sent_body(self) -> dict[str, Any]:
+        """:meth:`to_ours` sharing the record's property objects instead of copying them: for a body
+        serialised at once (the Ours client's), which nothing changes."""
+        sent = self._SENT
+        out: dict[str, Any] = {}
+        for name, value in self._values.items():
+            key = sent.get(name)
+            if key is not None:
+                out[key] = value.sent_body() if isinstance(value, Record) else value
+        return out
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise ValueError(f"{type(self).__name__} is frozen: build a new one")
@@ -267,6 +321,10 @@ class Record:
 
     def __repr__(self) -> str:  # names only: the values are personal data
         return f"{type(self).__name__}(set: {', '.join(self._values) or 'nothing'})"
+
+
+#: the types of a value sent as it is (no copy, no nested object)
+_SCALARS: Final = frozenset({str, int, float, bool})
 
 
 def _sent(value: Any) -> Any:

@@ -13,17 +13,20 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 from webhook_translator.config import SourceConfig
 from webhook_translator.errors import MappingError, TranslatorError
+from webhook_translator.lazy import lazy_module
 
 if TYPE_CHECKING:
     from pydantic import BaseModel, ValidationError
 
     from webhook_translator.envelope import Envelope
     from webhook_translator.fetch import Fetch, FetchRequest
+    from webhook_translator.ours import models as ours_models
     from webhook_translator.ours.models import TrackEvent
     from webhook_translator.sources.base import Source
-
-# pydantic and the Ours models are imported where they are used (in the forwarder): a source module
-# imports this one, and the receiver imports the source module to verify a webhook (sources/models.py)
+else:
+    # pydantic and the Ours models are imported when first used (in the forwarder): a source module
+    # imports this one, and the receiver imports the source module to verify a webhook (sources/models.py)
+    ours_models = lazy_module("webhook_translator.ours.models")
 ModelT = TypeVar("ModelT", bound="BaseModel")
 
 #: (options model, id of the options object, or 0 when empty) → (that object, the validated options)
@@ -48,6 +51,8 @@ class MapResult:
 
     def failure(self) -> TranslatorError | None:
         """What the record ends with once ``events`` are delivered: the worst item failure, if any."""
+        if not self.failures:
+            return None
         from webhook_translator.fetch import worst
 
         return worst(self.failures)
@@ -124,21 +129,20 @@ class MapContext:
         time older than Ours's window is a ``stale_event`` unless the policy is
         ``send_without_time``.
         """
-        from webhook_translator.ours.models import WINDOW_MS, TrackEvent
-
-        fields = {k: v for k, v in fields.items() if v is not None}
         if not fields.get("distinct_id"):
             raise MappingError(f"the {self.source.name} mapper set no distinctId", reason="mapper_error")
+        if "erase" in fields and fields["erase"] is None:  # every other field reads None as unknown
+            del fields["erase"]
         when = fields.get("time")
         if isinstance(when, int | float) and not isinstance(when, bool):
             when = int(when)
             if self.now_ms < when <= self.now_ms + FUTURE_SKEW_MS:
                 when = self.now_ms
-            if when < self.now_ms - WINDOW_MS and self.stale_policy == "send_without_time":
-                fields.pop("time")
+            if when < self.now_ms - ours_models.WINDOW_MS and self.stale_policy == "send_without_time":
+                del fields["time"]
             else:
                 fields["time"] = when
-        return TrackEvent.build(now_ms=self.now_ms, event=self.event_name(event_type), **fields)
+        return ours_models.TrackEvent.of({"event": self.event_name(event_type), **fields}, now_ms=self.now_ms)
 
 
 def parse_model(model: type[ModelT], data: Any, what: str) -> ModelT:

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from webhook_translator.envelope import Envelope
 from webhook_translator.errors import MappingError
 from webhook_translator.fetch import FetchRequest
+from webhook_translator.lazy import lazy_module
 from webhook_translator.sources.base import HmacSource, ModelRef, require, require_id
 from webhook_translator.sources.common import (
     clean,
@@ -51,8 +52,11 @@ from webhook_translator.sources.request import InboundRequest
 from webhook_translator.sources.signing import HmacScheme
 
 if TYPE_CHECKING:
+    from webhook_translator.sources import stripe_models as models
     from webhook_translator.sources.stripe_models import StripeEvent, StripeOptions
     from webhook_translator.sources.stripe_shapes import Address, StripeObject
+else:  # the pydantic models: imported by the forwarder's first Stripe webhook, never by the receiver
+    models = lazy_module("webhook_translator.sources.stripe_models")
 
 
 THIN_EVENT = "v2.core.event"
@@ -79,20 +83,16 @@ def _snapshot_event(envelope: Envelope) -> StripeEvent | None:
     """The body as a snapshot event of the expected shape, read straight from its JSON text; None for
     anything else (a thin event, a shape the model refuses, bytes to decode): :meth:`StripeSource.map`
     then takes the path over the parsed body, whose refusals are the ones users see."""
-    from webhook_translator.sources.stripe_models import StripeEvent
-
-    event = from_json_text(StripeEvent, envelope)
+    event = from_json_text(models.StripeEvent, envelope)
     return event if event is not None and event.object != THIN_EVENT else None
 
 
 def _skip(body: Any, ctx: MapContext) -> MapResult | None:
     """The skip for a type this source does not map (only its head is read, never its object); None to map it."""
-    from webhook_translator.sources.stripe_models import StripeEventHead
-
     kind = body.get("type") if isinstance(body, dict) else None
     if isinstance(kind, str) and ctx.unmapped(kind) is None:
         return None
-    head = parse_model(StripeEventHead, body, "Stripe event")
+    head = parse_model(models.StripeEventHead, body, "Stripe event")
     return ctx.unmapped(head.type)
 
 
@@ -217,8 +217,6 @@ class StripeSource(HmacSource):
         return require_id(event_id, "not a Stripe event: bad id", max_length=250)
 
     def map(self, envelope: Envelope, ctx: MapContext) -> MapResult:
-        from webhook_translator.sources.stripe_models import StripeEvent
-
         if (event := _snapshot_event(envelope)) is not None and ctx.unmapped(event.type) is None:
             return self._map_event(event, ctx)  # the common case: read and validated in one pass
         body = envelope.json_body()
@@ -226,12 +224,10 @@ class StripeSource(HmacSource):
             return self._map_thin(body, ctx)
         if (skipped := _skip(body, ctx)) is not None:
             return skipped
-        return self._map_event(parse_model(StripeEvent, body, "Stripe event"), ctx)  # the one validation
+        return self._map_event(parse_model(models.StripeEvent, body, "Stripe event"), ctx)  # the one validation
 
     def _map_event(self, event: StripeEvent, ctx: MapContext) -> MapResult:
-        from webhook_translator.sources.stripe_models import StripeOptions
-
-        options = ctx.options(StripeOptions)
+        options = ctx.options(models.StripeOptions)
         obj = event.data.object
         track = ctx.track(
             event.type,
@@ -246,18 +242,16 @@ class StripeSource(HmacSource):
 
     def _map_thin(self, body: dict[str, Any], ctx: MapContext) -> MapResult:
         """A thin event: its related object fetched, then mapped as a snapshot event of the same type."""
-        from webhook_translator.sources.stripe_models import StripeEvent, StripeOptions, ThinEvent
-
         kind = str(body.get("type") or "").removeprefix("v1.")
         if (skipped := ctx.unmapped(kind)) is not None:
             return skipped
-        thin = parse_model(ThinEvent, body, "Stripe thin event")
+        thin = parse_model(models.ThinEvent, body, "Stripe thin event")
         url = thin.related_object.url
         if not _OBJECT_PATH.fullmatch(url) or ".." in url:
             raise MappingError("Stripe thin event does not match the expected shape (related_object.url)")
-        options = ctx.options(StripeOptions)
+        options = ctx.options(models.StripeOptions)
         answer = ctx.fetch(FetchRequest(source=self.name, base_url=options.api_base_url, path=url, what="object"))
         created = thin.created if isinstance(thin.created, int) else iso_to_ms(thin.created) // 1000
         snapshot = {"id": thin.id, "type": kind, "created": created, "livemode": thin.livemode}
-        event = parse_model(StripeEvent, {**snapshot, "data": {"object": answer}}, "Stripe related object")
+        event = parse_model(models.StripeEvent, {**snapshot, "data": {"object": answer}}, "Stripe related object")
         return self._map_event(event, ctx)
