@@ -107,7 +107,9 @@ import json, sys
 sys.path.insert(0, {function!r})
 import app
 from webhook_translator import {name}
-print(json.dumps({{"built": {name}.default_{name}.cache_info().currsize, "boto3": "boto3" in sys.modules}}))
+import gc
+print(json.dumps({{"built": {name}.default_{name}.cache_info().currsize, "boto3": "boto3" in sys.modules,
+                  "gc": gc.isenabled(), "frozen": gc.get_freeze_count() > 0}}))
 """
 
 
@@ -122,7 +124,9 @@ def test_a_handler_creates_its_clients_at_import_when_the_environment_allows(nam
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True, timeout=120)
     found = json.loads(out.stdout)
     # Then the pipeline and its boto3 clients exist already — or, misconfigured, are left to the first invocation
-    assert found == {"built": 1 if complete else 0, "boto3": complete}
+    assert {k: found[k] for k in ("built", "boto3")} == {"built": 1 if complete else 0, "boto3": complete}
+    # And the cyclic collector is on again after the init, the init's objects frozen (aws.at_init)
+    assert {k: found[k] for k in ("gc", "frozen")} == {"gc": True, "frozen": True}
 
 
 def test_the_functions_import_none_of_powertools_event_classes_nor_its_parameters_at_import() -> None:

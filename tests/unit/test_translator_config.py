@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
@@ -105,6 +107,15 @@ def test_an_unreadable_file_or_parameter_is_one_line(tmp_path: Path) -> None:
         load(Settings(TRANSLATOR_CONFIG_PARAMETER="/wt/missing"))
 
 
+@pytest.fixture
+def unfrozen() -> Iterator[None]:
+    """at_init freezes what the process holds (the Lambda's init): the test process gets it back after."""
+    yield
+    gc.unfreeze()
+    gc.enable()
+
+
+@pytest.mark.usefixtures("unfrozen")
 def test_at_init_fails_on_invalid_configuration_and_defers_the_rest() -> None:
     def bad() -> None:
         raise ConfigInvalid("TRANSLATOR_CONFIG", ["sources.strpe: unknown source"])
@@ -115,6 +126,34 @@ def test_at_init_fails_on_invalid_configuration_and_defers_the_rest() -> None:
     with pytest.raises(InvalidConfiguration):
         at_init(bad)
     assert at_init(no_aws) is False
+
+
+@pytest.mark.usefixtures("unfrozen")
+@pytest.mark.parametrize("fails", [False, True])
+def test_at_init_builds_without_the_cyclic_collector_then_freezes_what_it_made(fails: bool) -> None:
+    seen: list[bool] = []
+
+    def build() -> None:
+        seen.append(gc.isenabled())
+        if fails:
+            raise RuntimeError("QUEUE_URL is not set")
+
+    gc.unfreeze()
+    # When the init builds (or cannot yet)
+    built = at_init(build)
+    # Then the collector was paused while it ran, is on again after, and the init's objects are frozen
+    assert (built, seen) == (not fails, [False])
+    assert gc.isenabled()
+    assert gc.get_freeze_count() > 0
+
+
+@pytest.mark.usefixtures("unfrozen")
+def test_at_init_leaves_a_paused_collector_paused_and_freezes_nothing() -> None:
+    gc.unfreeze()
+    gc.disable()
+    assert at_init(lambda: None) is True
+    assert not gc.isenabled()
+    assert gc.get_freeze_count() == 0
 
 
 @pytest.mark.parametrize("function", ["receiver", "forwarder"])

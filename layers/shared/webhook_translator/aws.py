@@ -15,12 +15,15 @@ case, inside its 10 s timeout, so the provider gets the designed 503 and not a g
 imported here, lazily: the package imports without it (the CLI, the tests).
 The clients are created in the Lambda's init phase, which runs at full CPU
 whatever the memory size: each handler module calls :func:`at_init` with its
-builder (``default_receiver``, ``default_forwarder``) once, at import.
+builder (``default_receiver``, ``default_forwarder``) once, at import. The
+cyclic garbage collector is paused while it builds and the objects of the init
+are frozen after it (see :func:`at_init`).
 boto3 honours ``AWS_ENDPOINT_URL``, so the same clients talk to moto's server locally.
 """
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
@@ -76,13 +79,25 @@ def at_init(build: Callable[[], object]) -> bool:
     does not allow building yet — a test importing the handler without AWS — nothing is kept:
     the builder is cached only on success, so the first invocation calls it again and fails
     there, loudly, with the reason.
+
+    botocore's service models are hundreds of thousands of objects, all alive for the container's
+    life: without a pause, loading them sets off a full collection that walks the whole heap (the
+    imports' objects too) and finds next to nothing to free. So the cyclic collector is paused while
+    ``build`` runs, and what the init made is then frozen (``gc.freeze``: the later collections
+    leave it alone, the first invocation's included); reference counting frees as usual throughout.
     """
     from webhook_translator.config import InvalidConfiguration
 
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         build()
     except InvalidConfiguration:
         raise
     except Exception:  # deferred to the first invocation, which raises it
         return False
+    finally:
+        if collecting:
+            gc.freeze()
+            gc.enable()
     return True

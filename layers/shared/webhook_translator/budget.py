@@ -17,8 +17,7 @@ of the next try, or ``None`` with the reason to dead-letter now:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 from webhook_translator.config import InvalidConfiguration, Settings
 
@@ -30,8 +29,7 @@ MAX_VISIBILITY: Final = 43_200
 RETENTION_MARGIN: Final = 600
 
 
-@dataclass(frozen=True)
-class Attempt:
+class Attempt(NamedTuple):
     """What the forwarder knows of one record's history when it fails."""
 
     #: receives in this round (SQS's ApproximateReceiveCount)

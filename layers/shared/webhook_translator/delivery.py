@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Final
 
 from webhook_translator.breaker import CircuitBreaker
@@ -40,16 +39,31 @@ __all__ = ["OUTAGE_REASONS", "Delivery", "Pending"]
 OUTAGE_REASONS: Final = frozenset({"ours_unavailable", "rate_limited"})
 
 
-@dataclass
 class Pending:
-    """One record's events, waiting to be sent; ``error`` is what became of them (None: delivered)."""
+    """One record's events, waiting to be sent; ``error`` is what became of them (None: delivered).
 
-    key: int
-    source: str
-    events: Sequence[TrackEvent]
-    attempt: int = 1
-    error: TranslatorError | None = None
-    failures: list[TranslatorError] = field(default_factory=list)
+    A plain class (a dataclass's generated methods cost the init ~1 ms each class)."""
+
+    __slots__ = ("attempt", "error", "events", "failures", "key", "source")
+
+    def __init__(
+        self,
+        key: int,
+        source: str,
+        events: Sequence[TrackEvent],
+        attempt: int = 1,
+        error: TranslatorError | None = None,
+        failures: list[TranslatorError] | None = None,
+    ) -> None:
+        self.key = key
+        self.source = source
+        self.events = events
+        self.attempt = attempt
+        self.error = error
+        self.failures: list[TranslatorError] = [] if failures is None else failures
+
+    def __repr__(self) -> str:
+        return f"Pending(key={self.key}, source={self.source!r}, events={len(self.events)}, error={self.error!r})"
 
     def fold(self) -> None:
         """One outcome for the record from its events' outcomes: a permanent one wins."""

@@ -48,12 +48,10 @@ from webhook_translator.secrets import store_from_settings
 from webhook_translator.sources.base import Source
 from webhook_translator.sources.registry import REGISTRY, check_config, enabled_registry
 from webhook_translator.sqs_record import SQSRecord
-from webhook_translator.translation import translate
+from webhook_translator.translation import Fetcher, provider_api_on_first_fetch, translate
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
-
-    from webhook_translator.fetch.client import ProviderApi
 
 #: time kept back at the end of an invocation (the DLQ sends, the response)
 TIME_MARGIN_MS = 2_000
@@ -69,7 +67,7 @@ class Forwarder:
         registry: Mapping[str, Source] = REGISTRY,
         clock: Callable[[], float] = time.time,
         breaker: CircuitBreaker | None = None,
-        fetcher: ProviderApi | None = None,
+        fetcher: Fetcher | None = None,
     ) -> None:
         if not config.dlq_url:
             raise RuntimeError("DLQ_URL is not set")
@@ -292,10 +290,11 @@ def default_forwarder() -> Forwarder:
         read_timeout=config.ours_read_timeout,
         max_delay=config.retry_max_delay,
     )
-    from webhook_translator.fetch.client import provider_api
-
-    forwarder = Forwarder(config, client, registry=translation.registry, fetcher=provider_api(config, store))
+    fetcher = provider_api_on_first_fetch(config, store)  # no fetching source: never made
+    forwarder = Forwarder(config, client, registry=translation.registry, fetcher=fetcher)
     if config.enabled_sources is not None:  # unset: every source, each made by its first webhook
         for source in enabled_registry(translation.registry, config.enabled_sources).values():
-            source.prepare()  # its models built in the init (full CPU), not by its first webhook
+            source.prepare()  # its models (and its provider API client) made in the init (full CPU)
+            if source.fetches:
+                fetcher.made()
     return forwarder

@@ -5,12 +5,17 @@
 skipped), or raises a :class:`~webhook_translator.errors.MappingError` (or
 :class:`~webhook_translator.errors.UnknownSource`) naming the permanent reason. It sends
 and logs nothing; the forwarder and the CLI's ``translate`` and ``sources`` use it.
+
+The fetch step's provider API client (:mod:`webhook_translator.fetch.client`) reaches it as a
+:class:`Fetcher`; the forwarder's is an :class:`OnFirstFetch`, made by the first record whose
+mapper fetches (a deployment whose sources never fetch never imports it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Literal
+import threading
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from webhook_translator.config import TranslatorConfig
 from webhook_translator.envelope import Envelope
@@ -19,7 +24,47 @@ from webhook_translator.sources.base import Source
 from webhook_translator.sources.context import MapContext, MapResult
 
 if TYPE_CHECKING:
-    from webhook_translator.fetch import Fetch
+    from webhook_translator.config import Settings
+    from webhook_translator.fetch import Fetch, FetchRequest
+    from webhook_translator.fetch.client import SecretDocuments
+
+
+class Fetcher(Protocol):
+    """What hands a record's mapper its fetch callable (a :class:`~webhook_translator.fetch.client.ProviderApi`)."""
+
+    def bind(self, attempt: int) -> Fetch: ...
+
+
+class OnFirstFetch:
+    """A :class:`Fetcher` made by ``make`` when a mapper first fetches, then kept (thread-safe)."""
+
+    def __init__(self, make: Callable[[], Fetcher]) -> None:
+        self._make = make
+        self._made: Fetcher | None = None
+        self._lock = threading.Lock()
+
+    def bind(self, attempt: int) -> Fetch:
+        def fetch(request: FetchRequest) -> dict[str, Any]:
+            return self.made().bind(attempt)(request)
+
+        return fetch
+
+    def made(self) -> Fetcher:
+        with self._lock:
+            if self._made is None:
+                self._made = self._make()
+            return self._made
+
+
+def provider_api_on_first_fetch(config: Settings, secrets: SecretDocuments) -> OnFirstFetch:
+    """The forwarder's :func:`~webhook_translator.fetch.client.provider_api`, imported and made by the first fetch."""
+
+    def make() -> Fetcher:
+        from webhook_translator.fetch.client import provider_api
+
+        return provider_api(config, secrets)
+
+    return OnFirstFetch(make)
 
 
 def map_context(

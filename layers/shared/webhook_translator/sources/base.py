@@ -13,14 +13,14 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from webhook_translator.errors import BadRequest, MethodNotAllowed
-from webhook_translator.sources.request import InboundRequest
-from webhook_translator.sources.signing import HmacScheme
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the forwarder maps queued envelopes: it never imports the request or the HMAC scheme
     from pydantic import BaseModel
 
     from webhook_translator.envelope import Envelope
     from webhook_translator.sources.context import MapContext, MapResult
+    from webhook_translator.sources.request import InboundRequest
+    from webhook_translator.sources.signing import HmacScheme
 
 
 class ModelRef:
