@@ -68,5 +68,6 @@ def test_values_inside_the_dicts_are_converted_as_a_model_converts_them(h: Any) 
 
     # Then each maps as the plain JSON value does: whole numbers as ints, the boolean as True
     plain = h.one(body(2500, True, 9))["eventProperties"]
-    assert plain["answers"] == {"budget": 2500, "ok": True} and plain["score"] == 9
+    assert plain["answers"] == {"budget": 2500, "ok": True}
+    assert plain["score"] == 9
     assert h.one(body("2500", "true", 9.0))["eventProperties"] == plain
