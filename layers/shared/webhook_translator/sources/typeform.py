@@ -37,7 +37,7 @@ from webhook_translator.sources.request import InboundRequest
 from webhook_translator.sources.signing import HmacScheme
 
 if TYPE_CHECKING:
-    from webhook_translator.sources.typeform_models import FormResponse, TypeformEvent, Variable
+    from webhook_translator.sources.typeform_models import FormResponse, TypeformAnswer, TypeformEvent, Variable
 
 RESPONSE = "form_response"
 PARTIAL = "form_response_partial"
@@ -54,6 +54,7 @@ _KINDS: dict[str, Kind] = {
     "number": "number",
     "boolean": "boolean",
 }
+_NO_FIELD: dict[str, Any] = {}
 
 
 def _number(value: float | None) -> int | float | None:
@@ -63,37 +64,62 @@ def _number(value: float | None) -> int | float | None:
 # --- the mapper's steps: answers (through definition.fields) and hidden fields → the resolver -----
 
 
+def _kind_value(answer: TypeformAnswer, field_type: str | None) -> tuple[Kind, Any]:
+    """What the answer is and its value (choices as labels; a choice's typed-in "other" is text)."""
+    answer_type = answer["type"]
+    kind = _KINDS.get(answer_type)
+    if kind is not None and answer_type != "number":  # a plain value (the most answers): one lookup
+        value = answer.get(answer_type)
+        if kind == "text" and field_type == "long_text":
+            kind = "long_text"
+        return kind, value if isinstance(value, str | int | float | bool) else None
+    if answer_type == "choice" and (choice := answer.get("choice")) is not None:
+        label = choice.get("label")
+        return ("choice", label) if label else ("text", choice.get("other"))
+    if answer_type == "choices" and (choices := answer.get("choices")) is not None:
+        return "choice", list(choices.get("labels", ())) or None
+    if answer_type == "payment" and (payment := answer.get("payment")) is not None:
+        return "payment", {"amount": payment.get("amount"), "success": payment.get("success")}
+    if answer_type == "number":
+        return "number", _number(answer.get("number"))
+    return "other", None
+
+
 def _answers(response: FormResponse) -> list[Answer]:
     """The answers in form order, then the hidden fields: keyed by field ref (else id), labelled by title.
 
     Answers often carry only ``field.id``: the ref, title and question type are looked up in
     ``definition.fields`` by that id.
     """
-    fields = {f.id: f for f in response.definition.fields if f.id} if response.definition else {}
+    definition = response.get("definition")
+    fields = {f["id"]: f for f in definition.get("fields", ()) if f.get("id")} if definition is not None else {}
     rows: list[Answer] = []
-    for answer in response.answers:
-        field = answer.field
-        fid = field.id
+    for answer in response.get("answers", ()):
+        field = answer.get("field") or _NO_FIELD
+        fid = field.get("id")
         known = fields.get(fid) if fid else None
         if known is None:
-            ref, title, field_type = field.ref, field.title, field.type
+            ref, title, field_type = field.get("ref"), field.get("title"), field.get("type")
         else:
-            ref, title, field_type = field.ref or known.ref, field.title or known.title, field.type or known.type
-        kind, value = answer.kind_value(field_type)
-        rows.append(Answer(ref or fid or answer.type, title, kind, value, fid))  # key, label, kind, value, ref
-    rows.extend(Answer(key=name, label=name, kind="hidden", value=value) for name, value in response.hidden.items())
+            ref = field.get("ref") or known.get("ref")
+            title = field.get("title") or known.get("title")
+            field_type = field.get("type") or known.get("type")
+        kind, value = _kind_value(answer, field_type)
+        rows.append(Answer(ref or fid or answer["type"], title, kind, value, fid))  # key, label, kind, value, ref
+    hidden = response.get("hidden", _NO_FIELD)
+    rows.extend(Answer(key=name, label=name, kind="hidden", value=value) for name, value in hidden.items())
     return rows
 
 
 def _event_properties(
     event: TypeformEvent, response: FormResponse, answers: dict[str, Any], hidden: dict[str, Any]
 ) -> dict[str, Any]:
-    definition = response.definition
+    definition, calculated = response.get("definition"), response.get("calculated")
     return {
-        "form_id": response.form_id or (definition.id if definition else None),
-        "form_title": definition.title if definition else None,
-        "score": _number(response.calculated.score) if response.calculated else None,
-        "variables": _variables(response.variables) or None,
+        "form_id": response.get("form_id") or (definition.get("id") if definition is not None else None),
+        "form_title": definition.get("title") if definition is not None else None,
+        "score": _number(calculated.get("score")) if calculated is not None else None,
+        "variables": _variables(response.get("variables", [])) or None,
         "answers": answers or None,
         "hidden": hidden or None,
         "typeform_event_id": event.event_id,
@@ -101,7 +127,7 @@ def _event_properties(
 
 
 def _variables(variables: list[Variable]) -> dict[str, Any]:
-    return {v.key: _number(v.number) if v.number is not None else v.text for v in variables}
+    return {v["key"]: _number(number) if (number := v.get("number")) is not None else v.get("text") for v in variables}
 
 
 class TypeformSource(HmacSource):
@@ -133,14 +159,14 @@ class TypeformSource(HmacSource):
         response = event.form_response
         if response is None:
             raise MappingError("Typeform webhook does not match the expected shape (form_response)")
-        policy = form_policy(ctx, response.form_id)
+        policy = form_policy(ctx, response.get("form_id"))
         rows = _answers(response)
         resolution = policy.resolve(rows)
         answers, hidden = policy.properties(rows, resolution)
-        when = response.submitted_at or response.landed_at
+        when = response.get("submitted_at") or response.get("landed_at")
         track = ctx.track(
             kind,
-            distinct_id=f"typeform:{response.token}" + (":partial" if kind == PARTIAL else ""),
+            distinct_id=f"typeform:{response['token']}" + (":partial" if kind == PARTIAL else ""),
             time=iso_to_ms(when) if when else envelope.received_at_ms,
             event_properties=fit_properties(_event_properties(event, response, answers, hidden)),
             **resolution.track_fields(),

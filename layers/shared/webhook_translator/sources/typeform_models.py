@@ -1,104 +1,103 @@
-"""The pydantic models of :mod:`.typeform` (its mapper imports them; :mod:`.models` says why apart)."""
+"""The shapes of :mod:`.typeform`'s payload (its mapper imports them; :mod:`.models` says why apart).
+
+One pydantic model, the event; everything inside it is a ``TypedDict``: pydantic validates and
+converts each value exactly as it would for a model's field (unknown keys ignored, whole numbers
+read as floats…) and gives plain dicts, so a response of dozens of answers and fields builds one
+model instance instead of dozens. A missing optional key is absent from its dict (the mapper
+reads it with ``.get``).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Required
 
-from pydantic import Field
+from pydantic import ConfigDict, Field, with_config
+from typing_extensions import TypedDict  # pydantic takes typing_extensions' TypedDict on Python 3.11 (its dependency)
 
-from webhook_translator.sources.identity import Kind
 from webhook_translator.sources.models import LaxModel
-from webhook_translator.sources.typeform import _KINDS
+
+#: the provider's objects, as LaxModel: unknown keys ignored
+_LAX = ConfigDict(extra="ignore")
+NonEmpty = Annotated[str, Field(min_length=1)]
 
 
-class FieldRef(LaxModel):
-    id: str | None = None
-    ref: str | None = None
-    type: str | None = None
-    title: str | None = None
+@with_config(_LAX)
+class FieldRef(TypedDict, total=False):
+    id: str | None
+    ref: str | None
+    type: str | None
+    title: str | None
 
 
-class Choice(LaxModel):
-    label: str | None = None
-    other: str | None = None
+@with_config(_LAX)
+class Choice(TypedDict, total=False):
+    label: str | None
+    other: str | None
 
 
-class Choices(LaxModel):
-    labels: list[str] = Field(default_factory=list)
-    other: str | None = None
+@with_config(_LAX)
+class Choices(TypedDict, total=False):
+    labels: list[str]
+    other: str | None
 
 
-class Payment(LaxModel):
-    amount: str | None = None
-    success: bool | None = None
+@with_config(_LAX)
+class Payment(TypedDict, total=False):
+    amount: str | None
+    success: bool | None
 
 
-class TypeformAnswer(LaxModel):
-    type: str
-    field: FieldRef = Field(default_factory=FieldRef)
-    text: str | None = None
-    email: str | None = None
-    phone_number: str | None = None
-    url: str | None = None
-    file_url: str | None = None
-    date: str | None = None
-    number: float | None = None
-    boolean: bool | None = None
-    choice: Choice | None = None
-    choices: Choices | None = None
-    payment: Payment | None = None
-
-    def kind_value(self, field_type: str | None) -> tuple[Kind, Any]:
-        """What the answer is and its value (choices as labels; a choice's typed-in "other" is text)."""
-        answer_type = self.type
-        kind = _KINDS.get(answer_type)
-        if kind is not None and answer_type != "number":  # a plain value (the most answers): one lookup
-            value = getattr(self, answer_type)
-            if kind == "text" and field_type == "long_text":
-                kind = "long_text"
-            return kind, value if isinstance(value, str | int | float | bool) else None
-        if answer_type == "choice" and self.choice is not None:
-            return ("choice", self.choice.label) if self.choice.label else ("text", self.choice.other)
-        if answer_type == "choices" and self.choices is not None:
-            return "choice", list(self.choices.labels) or None
-        if answer_type == "payment" and self.payment is not None:
-            return "payment", {"amount": self.payment.amount, "success": self.payment.success}
-        if answer_type == "number":
-            number = self.number
-            return "number", int(number) if number is not None and number.is_integer() else number
-        return "other", None
+@with_config(_LAX)
+class TypeformAnswer(TypedDict, total=False):
+    type: Required[str]
+    field: FieldRef
+    text: str | None
+    email: str | None
+    phone_number: str | None
+    url: str | None
+    file_url: str | None
+    date: str | None
+    number: float | None
+    boolean: bool | None
+    choice: Choice | None
+    choices: Choices | None
+    payment: Payment | None
 
 
-class Variable(LaxModel):
-    key: str
-    type: str | None = None
-    number: float | None = None
-    text: str | None = None
+@with_config(_LAX)
+class Variable(TypedDict, total=False):
+    key: Required[str]
+    type: str | None
+    number: float | None
+    text: str | None
 
 
-class Calculated(LaxModel):
-    score: float | None = None
+@with_config(_LAX)
+class Calculated(TypedDict, total=False):
+    score: float | None
 
 
-class Definition(LaxModel):
-    id: str | None = None
-    title: str | None = None
-    fields: list[FieldRef] = Field(default_factory=list)
+@with_config(_LAX)
+class Definition(TypedDict, total=False):
+    id: str | None
+    title: str | None
+    fields: list[FieldRef]
 
 
-class FormResponse(LaxModel):
-    form_id: str | None = None
-    token: str = Field(min_length=1)
-    submitted_at: str | None = None
-    landed_at: str | None = None
-    hidden: dict[str, Any] = Field(default_factory=dict)
-    calculated: Calculated | None = None
-    variables: list[Variable] = Field(default_factory=list)
-    definition: Definition | None = None
-    answers: list[TypeformAnswer] = Field(default_factory=list)
+@with_config(_LAX)
+class FormResponse(TypedDict, total=False):
+    form_id: str | None
+    token: Required[NonEmpty]
+    submitted_at: str | None
+    landed_at: str | None
+    hidden: dict[str, Any]
+    calculated: Calculated | None
+    variables: list[Variable]
+    definition: Definition | None
+    answers: list[TypeformAnswer]
 
 
 class TypeformEvent(LaxModel):
     event_id: str | None = None
-    event_type: str = Field(min_length=1)
+    event_type: NonEmpty
     form_response: FormResponse | None = None
