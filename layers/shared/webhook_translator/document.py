@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from webhook_translator import fields as check
 
@@ -86,12 +86,16 @@ def loads_unique(text: str) -> Any:
         raise ValueError(f"not valid JSON (line {exc.lineno} column {exc.colno}: {exc.msg})") from None
 
 
+#: the entry of a source the document does not name (shared: a configuration is never changed)
+EMPTY_ENTRY: Final = SourceConfig()
+
+
 @dataclass(frozen=True)
 class TranslatorConfig:
     sources: dict[str, SourceConfig] = field(default_factory=dict)
 
     def source(self, name: str) -> SourceConfig:
-        return self.sources.get(name) or SourceConfig()
+        return self.sources.get(name) or EMPTY_ENTRY
 
     @classmethod
     def model_validate(cls, data: Any, loc: check.Loc = ()) -> TranslatorConfig:

@@ -12,6 +12,11 @@ from decimal import Decimal
 from typing import Any, Literal, get_args
 
 from webhook_translator.errors import MappingError
+from webhook_translator.lazy import lazy_module
+
+# forwarder-only modules, imported on first use: a source module must not import them (:mod:`.models`)
+_limits = lazy_module("webhook_translator.ours.limits")
+_labels = lazy_module("webhook_translator.sources.labels")
 
 #: ISO 4217 currencies Stripe treats as zero-decimal (amounts are whole units)
 ZERO_DECIMAL = frozenset(
@@ -110,9 +115,8 @@ TARGETS: frozenset[str] = frozenset(get_args(Target))
 def fit_properties(value: Mapping[str, Any]) -> dict[str, Any]:
     """:func:`webhook_translator.ours.limits.fit_properties` (the mappers import it from here); imported on
     first use, as the limits' module needs pydantic and a source module must not (:mod:`.models`)."""
-    from webhook_translator.ours.limits import fit_properties as fit
-
-    return fit(value)
+    fitted: dict[str, Any] = _limits.fit_properties(value)
+    return fitted
 
 
 def scalar_text(value: Any) -> str | None:
@@ -148,11 +152,8 @@ class Person:
         if text is None:
             return False
         if target in ("user_id", "external_id", "email"):
-            if target == "email":
-                from webhook_translator.sources.labels import is_email_address  # forwarder-only: not at import
-
-                if not is_email_address(text):
-                    return False
+            if target == "email" and not _labels.is_email_address(text):
+                return False
             if getattr(self, target) is None:
                 setattr(self, target, text)
             return True

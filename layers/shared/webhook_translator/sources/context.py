@@ -8,10 +8,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeVar, cast
 
 from webhook_translator.config import SourceConfig
+from webhook_translator.document import EMPTY_ENTRY
 from webhook_translator.errors import MappingError, TranslatorError
 from webhook_translator.lazy import lazy_module
 
@@ -33,8 +33,7 @@ ModelT = TypeVar("ModelT", bound="BaseModel")
 _VALIDATED_OPTIONS: dict[tuple[type[BaseModel], int], tuple[object, BaseModel]] = {}
 
 
-@dataclass(frozen=True)
-class MapResult:
+class MapResult(NamedTuple):
     """What a mapper made of one webhook: 0..n TrackEvents, or a reason it was skipped.
 
     A webhook holding several items (HubSpot's batches) maps each on its own: the good
@@ -62,13 +61,12 @@ class MapResult:
 FUTURE_SKEW_MS = 5 * 60 * 1000
 
 
-@dataclass(frozen=True)
-class MapContext:
+class MapContext(NamedTuple):
     """The mapper's world: a clock, this source's configuration and the stale-event policy."""
 
     source: Source
     now_ms: int
-    config: SourceConfig = field(default_factory=SourceConfig)
+    config: SourceConfig = EMPTY_ENTRY
     stale_policy: Literal["dlq", "send_without_time"] = "dlq"
     #: the fetch step's provider API (the forwarder's, or the CLI's); None: this run cannot fetch
     fetcher: Fetch | None = None

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from webhook_translator.envelope import Envelope
 from webhook_translator.errors import MappingError
+from webhook_translator.lazy import lazy_module
 from webhook_translator.sources.base import HmacSource, ModelRef, mapped_part, require_id
 from webhook_translator.sources.common import fit_properties, iso_to_ms
 from webhook_translator.sources.context import MapContext, MapResult, parse_body
@@ -37,7 +38,10 @@ from webhook_translator.sources.request import InboundRequest
 from webhook_translator.sources.signing import HmacScheme
 
 if TYPE_CHECKING:
+    from webhook_translator.sources import typeform_models as models
     from webhook_translator.sources.typeform_models import FormResponse, TypeformAnswer, TypeformEvent, Variable
+else:  # the pydantic models: imported by the forwarder's first Typeform webhook, never by the receiver
+    models = lazy_module("webhook_translator.sources.typeform_models")
 
 RESPONSE = "form_response"
 PARTIAL = "form_response_partial"
@@ -150,9 +154,7 @@ class TypeformSource(HmacSource):
         return require_id(inner.get("token"), "not a Typeform webhook: missing form_response.token")
 
     def map(self, envelope: Envelope, ctx: MapContext) -> MapResult:
-        from webhook_translator.sources.typeform_models import TypeformEvent
-
-        event = parse_body(TypeformEvent, envelope, "Typeform webhook")
+        event = parse_body(models.TypeformEvent, envelope, "Typeform webhook")
         kind = event.event_type
         if (skipped := ctx.unmapped(kind)) is not None:
             return skipped
