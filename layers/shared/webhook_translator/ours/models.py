@@ -42,6 +42,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 from webhook_translator.errors import MappingError
+from webhook_translator.ours.checks import FAILED, Check, Errors, nested, properties, text
 from webhook_translator.ours.limits import (
     EMAIL_MAX,
     EVENT_MAX,
@@ -58,7 +59,7 @@ from webhook_translator.ours.limits import (
     trimmed,
 )
 from webhook_translator.ours.properties import DefaultProperties, IdentityContext, UserProperties
-from webhook_translator.ours.record import FAILED, Check, Errors, Field, Record, nested, properties, text
+from webhook_translator.ours.record import Field, Record
 
 __all__ = [
     "MAX_ARRAY",

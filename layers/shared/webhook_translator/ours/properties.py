@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from webhook_translator.ours.checks import Errors, boolean, json_value, number, properties, text
 from webhook_translator.ours.limits import EMAIL_MAX, ID_MAX, TEXT_MAX
-from webhook_translator.ours.record import Errors, Field, Record, boolean, json_value, number, properties, text
+from webhook_translator.ours.record import Field, Record
 
 __all__ = ["DefaultProperties", "IdentityContext", "UserProperties"]
 

@@ -1,8 +1,8 @@
 """How the ``/track`` objects are read: each field a descriptor with its rule, errors as ``(where, code)``.
 
 A :class:`Record` subclass lists its fields once, each with the check that is its rule
-(:func:`text`, :func:`number`, :func:`boolean`, :func:`json_value`, :func:`properties`,
-:func:`nested`). :meth:`Record.parse` reads a mapping keyed by Ours's name or the Python name
+(:mod:`.checks`: ``text``, ``number``, ``boolean``, ``json_value``, ``properties``,
+``nested``). :meth:`Record.parse` reads a mapping keyed by Ours's name or the Python name
 (Ours's name first; giving both makes the Python name an unknown key), collects every broken rule
 as ``(where, code)`` — in field order, then the unknown keys in input order — and builds nothing
 unless all hold. ``None`` means "unknown": an optional field given ``None`` is left unset. A record
@@ -14,93 +14,12 @@ few dictionary lookups and string methods per field.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, ClassVar, Final, Generic, Self, TypeVar, overload
 
-from webhook_translator.ours.limits import RuleBroken, check_json_value, check_properties, trimmed
+from webhook_translator.ours.checks import FAILED, Check, Errors, json_value, text
 
 T = TypeVar("T")
-#: where a value is in the input (``userProperties.first_name``) and the code of the rule it broke
-Errors = list[tuple[str, str]]
-#: a check: the value as kept, or :data:`FAILED` once it has recorded what is wrong in ``errors``
-Check = Callable[[Any, str, Errors], Any]
-FAILED: Final = object()
-
-
-def _at(where: str, key: str) -> str:
-    return f"{where}.{key}" if where else key
-
-
-def _ruled(rule: Callable[[Any], Any]) -> Check:
-    """A check from a rule that raises :class:`RuleBroken`."""
-
-    def check(value: Any, where: str, errors: Errors) -> Any:
-        try:
-            return rule(value)
-        except RuleBroken as exc:
-            errors.append((where, exc.code))
-            return FAILED
-
-    return check
-
-
-class text:
-    """A strict string, trimmed, 1 to ``max_len`` UTF-16 units after trimming.
-
-    :meth:`Record._read` decides a plain string inline (most fields of most events); this check
-    takes the rest, with the same rule (:func:`~webhook_translator.ours.limits.trimmed`).
-    """
-
-    def __init__(self, max_len: int) -> None:
-        self.max_len = max_len
-        self._check = _ruled(lambda value: trimmed(value, max_len))
-
-    def __call__(self, value: Any, where: str, errors: Errors) -> Any:
-        return self._check(value, where, errors)
-
-
-#: a free-form properties object (Ours's limits; ``None`` values dropped)
-properties: Final[Check] = _ruled(check_properties)
-
-
-def _any_json(value: Any) -> Any:
-    if isinstance(value, str) and not value.strip():
-        return None  # whitespace only: unknown
-    return check_json_value(value)
-
-
-#: any JSON value (``phone_number``, ``zip``, ``is_bot``); a whitespace-only string is unknown
-json_value: Final[Check] = _ruled(_any_json)
-
-
-def number(value: Any, where: str, errors: Errors) -> Any:
-    """A finite number: an int (not a bool) or a finite float."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, float) and math.isfinite(value):
-        return value
-    float_code = "finite_number" if isinstance(value, float) else "float_type"
-    errors += [(f"{where}.int", "int_type"), (f"{where}.float", float_code)]
-    return FAILED
-
-
-def boolean(value: Any, where: str, errors: Errors) -> Any:
-    if isinstance(value, bool):
-        return value
-    errors.append((where, "bool_type"))
-    return FAILED
-
-
-def nested(kind: type[Record]) -> Check:
-    """A nested record: given as a mapping (read by its rules) or as the record itself."""
-
-    def check(value: Any, where: str, errors: Errors) -> Any:
-        if isinstance(value, kind):
-            return value
-        return kind.parse(value, where, errors)
-
-    return check
 
 
 class Field(Generic[T]):
