@@ -183,16 +183,10 @@ class TrackEvent(Record):
             raise InvalidTrackEvent(errors)
         return cls._of(values)
 
-    def to_ours(self) -> dict[str, Any]:
-        """The JSON body Ours expects (without ``token``): Ours's names, unknowns omitted, ``null`` for
-        each erased field; its property objects are copies."""
-        return self._erased(super().to_ours())
-
     def sent_body(self) -> dict[str, Any]:
-        """:meth:`to_ours` sharing the event's property objects: a body serialised at once."""
-        return self._erased(super().sent_body())
-
-    def _erased(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The JSON body Ours expects (without ``token``), ``null`` for each erased field, sharing the
+        event's property objects: a body serialised at once (:meth:`to_ours` gives copies)."""
+        body = super().sent_body()
         erase = self._values.get("erase")
         if erase:
             for name in sorted(erase):

@@ -15,7 +15,7 @@ few dictionary lookups and string methods per field.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, Final, Generic, Self, TypeVar, overload
+from typing import Any, ClassVar, Generic, Self, TypeVar, overload
 
 from webhook_translator.ours.checks import FAILED, Check, Errors, json_value, text
 
@@ -208,13 +208,8 @@ class Record:
     def to_ours(self) -> dict[str, Any]:
         """The JSON object Ours expects: its names, unset fields omitted, nested records as objects;
         its property objects are copies (the caller may change the body it gets; the record stays)."""
-        sent = self._SENT
-        out: dict[str, Any] = {}
-        for name, value in self._values.items():
-            key = sent.get(name)
-            if key is not None:
-                out[key] = value if type(value) in _SCALARS else _sent(value)
-        return out
+        copied: dict[str, Any] = _copied(self.sent_body())
+        return copied
 
     def sent_body(self) -> dict[str, Any]:
         """:meth:`to_ours` sharing the record's property objects instead of copying them: for a body
@@ -242,17 +237,10 @@ class Record:
         return f"{type(self).__name__}(set: {', '.join(self._values) or 'nothing'})"
 
 
-#: the types of a value sent as it is (no copy, no nested object)
-_SCALARS: Final = frozenset({str, int, float, bool})
-
-
-def _sent(value: Any) -> Any:
-    """A field's value as serialised: a nested record as its object, a properties object as a copy
-    (the caller may change the body it gets; the event stays as it was built)."""
-    if isinstance(value, Record):
-        return value.to_ours()
+def _copied(value: Any) -> Any:
+    """A copy of a serialised body's objects and arrays, all the way down (its other values as they are)."""
     if type(value) is dict:
-        return {k: _sent(v) if type(v) is dict or type(v) is list else v for k, v in value.items()}
+        return {k: _copied(v) if type(v) is dict or type(v) is list else v for k, v in value.items()}
     if type(value) is list:
-        return [_sent(v) if type(v) is dict or type(v) is list else v for v in value]
+        return [_copied(v) if type(v) is dict or type(v) is list else v for v in value]
     return value
