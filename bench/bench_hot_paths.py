@@ -44,9 +44,9 @@ from webhook_translator.ours.models import track_body
 from webhook_translator.receiver import Receiver
 from webhook_translator.secrets import StaticSecrets
 from webhook_translator.sources.base import Source
-from webhook_translator.sources.context import MapContext
 from webhook_translator.sources.registry import REGISTRY
 from webhook_translator.sources.request import InboundRequest
+from webhook_translator.translation import translate as pipeline_translate
 from webhook_translator_tools.local.ours_server import Fault, LocalOurs
 from webhook_translator_tools.local.samples import Sample
 
@@ -69,18 +69,17 @@ def dumps(payload: dict[str, Any]) -> str:
 
 
 def translate(source: Source, message: str, now_ms: int) -> list[str]:
-    """The forwarder's translation of one queued webhook: the ``/track`` bodies it would post.
-
-    The one place the bench calls the pipeline's translation (switch it here when that step moves).
-    """
+    """The forwarder's translation of one queued webhook (the pipeline's own step,
+    :func:`webhook_translator.translation.translate`): the ``/track`` bodies it would post."""
     envelope = Envelope.from_message(message)
-    ctx = MapContext(
-        source=source,
+    _, result = pipeline_translate(
+        envelope,
+        SETTINGS.translator_config,
+        registry={source.name: source},
         now_ms=now_ms,
-        config=SETTINGS.translator_config.source(source.name),
         stale_policy=SETTINGS.stale_event_policy,
     )
-    return [dumps(track_body(event, TOKEN)) for event in source.map(envelope, ctx).events]
+    return [dumps(track_body(event, TOKEN)) for event in result.events]
 
 
 def rate(fn: Callable[[], object]) -> float:
