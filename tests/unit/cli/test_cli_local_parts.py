@@ -298,6 +298,24 @@ def test_retiming_a_json_body_text_keeps_it_text() -> None:
     assert timed.raw_body() == b'{"t":1795000000}'
 
 
+def test_retiming_an_indented_body_text_keeps_its_layout() -> None:
+    # Given a body laid out as Stripe sends its events (two-space indent) with a non-ASCII name
+    text = '{\n  "created": 1,\n  "name": "Haruto Satō",\n  "data": {\n    "n": null\n  }\n}'
+    original = Sample.from_json(
+        {
+            "source": "stripe",
+            "content_type": "application/json",
+            "headers": {},
+            "body_text": text,
+            "time_fields": [["created", "s"]],
+        }
+    )
+
+    # When it is re-timed, then only the time changed: the same indent, the name as it was
+    timed = original.retimed(NOW, lag=0)
+    assert timed.raw_body().decode() == text.replace('"created": 1', f'"created": {int(NOW)}')
+
+
 def test_a_time_field_missing_from_the_body_is_named() -> None:
     with pytest.raises(SampleError, match=r"time field data.created \(s\) is not in the body"):
         sample({"data": {}}, ["data", "created", "s"]).retimed(NOW)

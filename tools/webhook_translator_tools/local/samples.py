@@ -167,11 +167,21 @@ class Sample:
                 raise SampleError(f"{where}: time_fields need a JSON body; body_text is not JSON") from None
             for time_field in self.time_fields:
                 _set(document, time_field, when, where)
-            return replace(self, body_text=json.dumps(document, separators=(",", ":")))
+            return replace(self, body_text=_same_layout(self.body_text, document))
         body = copy.deepcopy(self.body)
         for time_field in self.time_fields:
             _set(body, time_field, when, where)
         return replace(self, body=body)
+
+
+def _same_layout(text: str, document: Any) -> str:
+    """``document`` as JSON text laid out as ``text`` is: indented by as many spaces as its first indented
+    line (Stripe sends its events with two), else compact; non-ASCII characters as they were."""
+    ascii_only = text.isascii()
+    for line in text.splitlines()[1:]:
+        if indent := len(line) - len(line.lstrip(" ")):
+            return json.dumps(document, indent=indent, ensure_ascii=ascii_only)
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=ascii_only)
 
 
 def _set(document: Any, time_field: TimeField, when: float, where: str) -> None:
