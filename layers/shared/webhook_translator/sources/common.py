@@ -27,12 +27,11 @@ THREE_DECIMAL = frozenset(["bhd", "jod", "kwd", "omr", "tnd"])
 
 def clean(value: Any) -> str | None:
     """A stripped string, or None for missing / empty / whitespace-only values."""
-    if value is None:
-        return None
-    if not isinstance(value, str):
+    if type(value) is not str:
+        if value is None:
+            return None
         value = str(value)
-    value = value.strip()
-    return value or None
+    return value.strip() or None
 
 
 def split_name(full: str | None) -> tuple[str | None, str | None]:
@@ -41,7 +40,11 @@ def split_name(full: str | None) -> tuple[str | None, str | None]:
     if text is None:
         return None, None
     first, _, last = text.partition(" ")
-    return first, clean(last)
+    return first, last.strip() or None
+
+
+#: amounts below this (in minor units) divide exactly as their decimal value rounds to a float
+_EXACT_MINOR = 10**15
 
 
 def decimal_amount(minor: int | None, currency: str | None) -> float | None:
@@ -50,7 +53,12 @@ def decimal_amount(minor: int | None, currency: str | None) -> float | None:
         return None
     code = (currency or "").lower()
     exponent = 0 if code in ZERO_DECIMAL else 3 if code in THREE_DECIMAL else 2
+    if -_EXACT_MINOR < minor < _EXACT_MINOR:  # a correctly rounded division: the float of the exact decimal
+        return minor / _SCALES[exponent]
     return float(Decimal(minor).scaleb(-exponent))
+
+
+_SCALES = (1, 10, 100, 1000)
 
 
 def compact(mapping: dict[str, Any]) -> dict[str, Any]:

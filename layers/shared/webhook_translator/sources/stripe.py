@@ -109,25 +109,26 @@ def _external_id(obj: StripeObject, options: StripeOptions) -> str | None:
 
 def _user_properties(obj: StripeObject, options: StripeOptions) -> dict[str, Any]:
     """Name, phone and place of the customer: the checkout/billing details first, then the invoice's customer;
-    the configured consent."""
+    the configured consent. Only what is known (in ``userProperties``' order)."""
     details = obj.details()
     name, phone, address = (details.name, details.phone, details.address) if details else (None, None, None)
     first, last = split_name(name or obj.customer_name)
-    return compact(
-        {
-            "first_name": first,
-            "last_name": last,
-            "phone_number": clean(phone or obj.customer_phone),
-            **_place(address or obj.customer_address),
-            "consent": _consent(obj, options) or None,
-        }
-    )
+    found: dict[str, Any] = {}
+    if first is not None:
+        found["first_name"] = first
+    if last is not None:
+        found["last_name"] = last
+    if (phone := clean(phone or obj.customer_phone)) is not None:
+        found["phone_number"] = phone
+    if (address := address or obj.customer_address) is not None:
+        _place(address, found)
+    if options.consent and (consent := _consent(obj, options)):
+        found["consent"] = consent
+    return found
 
 
 def _consent(obj: StripeObject, options: StripeOptions) -> dict[str, bool]:
     """Checkout's collected consent (``consent.promotions``…) under the configured Ours consent keys."""
-    if not options.consent:
-        return {}
     from webhook_translator.sources.identity import consent_value  # the form sources' rules; forwarder-only
 
     given = obj.consent or {}
@@ -135,52 +136,44 @@ def _consent(obj: StripeObject, options: StripeOptions) -> dict[str, bool]:
     return {key: value for key, value in found.items() if value is not None}
 
 
-def _place(address: Address | None) -> dict[str, str | None]:
-    if address is None:
-        return {}
-    return {
-        "city": clean(address.city),
-        "state": clean(address.state),
-        "zip": clean(address.postal_code),
-        "country": clean(address.country),
-    }
+def _place(address: Address, into: dict[str, Any]) -> None:
+    """The address's city, state, zip and country (those known) into ``into``."""
+    for key, value in (
+        ("city", address.city),
+        ("state", address.state),
+        ("zip", address.postal_code),
+        ("country", address.country),
+    ):
+        if (kept := clean(value)) is not None:
+            into[key] = kept
 
 
 def _event_properties(event: StripeEvent, obj: StripeObject) -> dict[str, Any]:
+    """Ids, amounts and states of the event and its object (those known), in one object."""
+    minor = _amount(obj, event.type)
+    currency = obj.currency
+    kind = obj.object
     return compact(
         {
             "stripe_event_id": event.id,
             "stripe_event_type": event.type,
             "object_id": obj.id,
             "customer_id": obj.customer,
-            **_money(obj, event.type),
+            "amount_minor": minor,
+            "amount": decimal_amount(minor, currency) if minor is not None else None,
+            "currency": currency.upper() if currency else None,
             "mode": obj.mode,
             "status": obj.status or obj.payment_status,
-            **_related_ids(obj),
+            # the subscription, invoice, payment intent and prices it belongs to (itself for its kind)
+            "subscription_id": obj.subscription_id(),
+            "invoice_id": obj.id if kind == "invoice" else obj.invoice,
+            "payment_intent_id": obj.payment_intent_id() if kind != "payment_intent" else None,
+            "price_ids": obj.price_ids()[:250] or None,
             "billing_reason": obj.billing_reason,
             "cancel_at_period_end": obj.cancel_at_period_end,
             "livemode": event.livemode if event.livemode is not None else obj.livemode,
         }
     )
-
-
-def _money(obj: StripeObject, event_type: str) -> dict[str, Any]:
-    minor = _amount(obj, event_type)
-    return {
-        "amount_minor": minor,
-        "amount": decimal_amount(minor, obj.currency),
-        "currency": obj.currency.upper() if obj.currency else None,
-    }
-
-
-def _related_ids(obj: StripeObject) -> dict[str, Any]:
-    """The subscription, invoice, payment intent and prices the object belongs to (the object itself for its kind)."""
-    return {
-        "subscription_id": obj.subscription_id(),
-        "invoice_id": obj.id if obj.object == "invoice" else obj.invoice,
-        "payment_intent_id": obj.payment_intent_id() if obj.object != "payment_intent" else None,
-        "price_ids": obj.price_ids()[:250] or None,
-    }
 
 
 class StripeSource(HmacSource):
@@ -229,14 +222,14 @@ class StripeSource(HmacSource):
     def _map_event(self, event: StripeEvent, ctx: MapContext) -> MapResult:
         options = ctx.options(models.StripeOptions)
         obj = event.data.object
-        track = ctx.track(
+        track = ctx.track(  # the fields in TrackEvent's order: read without a reordering
             event.type,
-            distinct_id=f"stripe:{event.id}",
-            time=event.created * 1000,
             external_id=_external_id(obj, options),
             email=obj.email(),
-            user_properties=_user_properties(obj, options) or None,
+            distinct_id=f"stripe:{event.id}",
+            time=event.created * 1000,
             event_properties=_event_properties(event, obj),
+            user_properties=_user_properties(obj, options) or None,
         )
         return MapResult(event_type=event.type, events=(track,))
 

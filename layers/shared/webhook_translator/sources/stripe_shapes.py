@@ -204,18 +204,17 @@ class StripeObject(LaxModel):
 
     def details(self) -> Details | None:
         """Who paid: checkout's customer details, a charge's billing details, or a payment intent's charge's."""
-        charge = self.first_charge()
-        return self.customer_details or self.billing_details or (charge.billing_details if charge else None)
+        found = self.customer_details or self.billing_details
+        if found is None and (charge := self.first_charge()) is not None:
+            return charge.billing_details
+        return found
 
     def email(self) -> str | None:
-        charge = self.first_charge()
+        """The payer's e-mail: the details', else the object's own (checkout, invoice, charge), else its charge's."""
         details = self.details()
-        for candidate in (
-            details.email if details else None,
-            self.customer_email,
-            self.receipt_email,
-            charge.receipt_email if charge else None,
-        ):
-            if clean(candidate):
-                return clean(candidate)
-        return None
+        if details is not None and (found := clean(details.email)):
+            return found
+        if found := clean(self.customer_email) or clean(self.receipt_email):
+            return found
+        charge = self.first_charge()
+        return clean(charge.receipt_email) if charge is not None else None
