@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar, overload
 
 from webhook_translator.ours.limits import RuleBroken, check_json_value, check_properties, trimmed
 
@@ -17,6 +17,7 @@ Errors = list[tuple[str, str]]
 #: a check: the value as kept, or :data:`FAILED` once it has recorded what is wrong in ``errors``
 Check = Callable[[Any, str, Errors], Any]
 FAILED: Final = object()
+T = TypeVar("T")
 
 
 def _ruled(rule: Callable[[Any], Any]) -> Check:
@@ -79,12 +80,73 @@ def boolean(value: Any, where: str, errors: Errors) -> Any:
     return FAILED
 
 
-def nested(kind: type[Record]) -> Check:
+class nested:
     """A nested record: given as a mapping (read by its rules) or as the record itself."""
 
-    def check(value: Any, where: str, errors: Errors) -> Any:
-        if isinstance(value, kind):
-            return value
-        return kind.parse(value, where, errors)
+    def __init__(self, kind: type[Record]) -> None:
+        self.kind = kind
 
-    return check
+    def __call__(self, value: Any, where: str, errors: Errors) -> Any:
+        if isinstance(value, self.kind):
+            return value
+        return self.kind.parse(value, where, errors)
+
+
+class Field(Generic[T]):
+    """One field of a record: its Python name (from the class body), Ours's name, and its rule."""
+
+    __slots__ = (
+        "alias",
+        "check",
+        "index",
+        "json_text",
+        "name",
+        "nested",
+        "none_unset",
+        "required",
+        "sent",
+        "serialised",
+        "text_half",
+    )
+
+    def __init__(
+        self,
+        check: Check,
+        *,
+        alias: str | None = None,
+        required: bool = False,
+        none_unset: bool = True,
+        sent: bool = True,
+    ) -> None:
+        self.check = check
+        #: a text field's limit in characters that need no UTF-16 count (half its limit in units): its
+        #: plain strings are decided inline by :meth:`Record._read`; 0 for the other fields
+        self.text_half = check.max_len // 2 if isinstance(check, text) else 0
+        #: a JSON-value field: a plain non-blank string is kept as it is, decided inline as well
+        self.json_text = check is json_value
+        #: a nested record's class (its value is serialised as that record's body); None for the others
+        self.nested = check.kind if isinstance(check, nested) else None
+        self.alias = alias
+        self.required = required
+        #: ``None`` given means unset (else the check judges it)
+        self.none_unset = none_unset and not required
+        #: part of the serialised object
+        self.serialised = sent
+        self.name = ""
+        self.sent = ""
+        #: its place in the record (errors and the serialised object follow it)
+        self.index = 0
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+        self.sent = self.alias or name
+
+    @overload
+    def __get__(self, record: None, owner: type) -> Field[T]: ...
+    @overload
+    def __get__(self, record: Record, owner: type) -> T | None: ...
+    def __get__(self, record: Record | None, owner: type) -> Field[T] | T | None:
+        if record is None:
+            return self
+        value: T | None = record._values.get(self.name)
+        return value

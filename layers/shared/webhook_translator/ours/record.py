@@ -15,68 +15,11 @@ few dictionary lookups and string methods per field.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, Generic, Self, TypeVar, overload
+from typing import Any, ClassVar, Self
 
-from webhook_translator.ours.checks import FAILED, Check, Errors, json_value, text
+from webhook_translator.ours.checks import FAILED, Check, Errors, Field
 
-T = TypeVar("T")
-
-
-class Field(Generic[T]):
-    """One field of a record: its Python name (from the class body), Ours's name, and its rule."""
-
-    __slots__ = (
-        "alias",
-        "check",
-        "index",
-        "json_text",
-        "name",
-        "none_unset",
-        "required",
-        "sent",
-        "serialised",
-        "text_half",
-    )
-
-    def __init__(
-        self,
-        check: Check,
-        *,
-        alias: str | None = None,
-        required: bool = False,
-        none_unset: bool = True,
-        sent: bool = True,
-    ) -> None:
-        self.check = check
-        #: a text field's limit in characters that need no UTF-16 count (half its limit in units): its
-        #: plain strings are decided inline by :meth:`Record._read`; 0 for the other fields
-        self.text_half = check.max_len // 2 if isinstance(check, text) else 0
-        #: a JSON-value field: a plain non-blank string is kept as it is, decided inline as well
-        self.json_text = check is json_value
-        self.alias = alias
-        self.required = required
-        #: ``None`` given means unset (else the check judges it)
-        self.none_unset = none_unset and not required
-        #: part of the serialised object
-        self.serialised = sent
-        self.name = ""
-        self.sent = ""
-        #: its place in the record (errors and the serialised object follow it)
-        self.index = 0
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
-        self.sent = self.alias or name
-
-    @overload
-    def __get__(self, record: None, owner: type) -> Field[T]: ...
-    @overload
-    def __get__(self, record: Record, owner: type) -> T | None: ...
-    def __get__(self, record: Record | None, owner: type) -> Field[T] | T | None:
-        if record is None:
-            return self
-        value: T | None = record._values.get(self.name)
-        return value
+__all__ = ["Field", "Record"]
 
 
 class Record:
@@ -92,6 +35,12 @@ class Record:
     _NAMES: ClassVar[tuple[str, ...]] = ()
     #: Python name → the serialised key, for the fields that are sent
     _SENT: ClassVar[dict[str, str]] = {}
+    #: the Python names of the nested records' fields
+    _NESTED: ClassVar[tuple[str, ...]] = ()
+    #: every field sent under its Python name, none a nested record: the body is the values as they are
+    _PLAIN: ClassVar[bool] = True
+    #: an input's keys → their fields, in that order, and whether that is the fields' order (see :meth:`_plan`)
+    _PLANS: ClassVar[dict[tuple[Any, ...], tuple[tuple[Field[Any], ...], bool] | None]] = {}
     _values: dict[str, Any]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -103,6 +52,9 @@ class Record:
         cls._REQUIRED = tuple(f for f in cls.FIELDS if f.required)
         cls._NAMES = tuple(f.name for f in cls.FIELDS)
         cls._SENT = {f.name: f.sent for f in cls.FIELDS if f.serialised}
+        cls._NESTED = tuple(f.name for f in cls.FIELDS if f.nested is not None)
+        cls._PLAIN = not cls._NESTED and all(f.serialised and f.sent == f.name for f in cls.FIELDS)
+        cls._PLANS = {}
 
     @classmethod
     def field_names(cls) -> tuple[str, ...]:
@@ -112,7 +64,7 @@ class Record:
     @classmethod
     def parse(cls, data: Any, where: str, errors: Errors) -> Self | Any:
         """The record of ``data``, or :data:`FAILED` once every broken rule is in ``errors``."""
-        if not isinstance(data, Mapping):
+        if type(data) is not dict and not isinstance(data, Mapping):  # a dict without the ABC's check
             errors.append((where, "model_type"))
             return FAILED
         before = len(errors)
@@ -134,9 +86,23 @@ class Record:
     ) -> dict[str, Any]:
         """The fields' values by Python name, in field order; ``checks`` replaces some fields' checks.
 
-        One pass over the input's keys; the rare broken rules are put in field order at the end.
-        A plain string of a text field (or of a JSON-value field) is decided inline, without a call.
+        A dict whose keys name different fields, the required ones among them, is read by its keys' plan
+        (:meth:`_plan`, kept per key tuple), a plain string of a text field (or of a JSON-value field)
+        decided inline, without a call; any other input, or a broken rule, takes :meth:`_read_each`.
         """
+        if type(data) is dict:
+            keys = tuple(data)
+            plan = cls._PLANS[keys] if keys in cls._PLANS else cls._plan(keys)
+            if plan is not None and (planned := cls._read_planned(plan, data, errors, checks)) is not None:
+                return planned
+        return cls._read_each(data, where, errors, checks)
+
+    @classmethod
+    def _read_each(
+        cls, data: Mapping[str, Any], where: str, errors: Errors, checks: Mapping[str, Check] | None
+    ) -> dict[str, Any]:
+        """:meth:`_read` key by key: every broken rule, unknown key and missing field reported, the broken
+        rules in field order at the end."""
         by_key = cls._BY_KEY
         values: dict[str, Any] = {}
         start = len(errors)
@@ -148,17 +114,9 @@ class Record:
             if field is None or (key != field.sent and field.sent in data):  # both names given: this one is extra
                 unknown.append(key)
                 continue
-            if type(value) is str:
-                if field.text_half and (kept := value.strip()) and len(kept) <= field.text_half:
-                    pass  # well within its limit: what trimmed() keeps, without the call
-                elif field.json_text and value.strip():
-                    kept = value  # what json_value() keeps
-                else:
-                    kept = cls._checked(field, value, where, key, errors, checks, spans)
-            elif value is None and field.none_unset:
+            if value is None and field.none_unset:
                 continue
-            else:
-                kept = cls._checked(field, value, where, key, errors, checks, spans)
+            kept = cls._checked(field, value, where, key, errors, checks, spans)
             if kept is FAILED or kept is None:
                 continue
             values[field.name] = kept
@@ -172,6 +130,56 @@ class Record:
         if spans or unknown:
             cls._in_field_order(errors, start, spans, [f"{where}.{k}" if where else str(k) for k in unknown])
         if not ordered:  # given in another order: the record's (and its serialised body's) is the fields'
+            values = {name: values[name] for name in cls._NAMES if name in values}
+        return values
+
+    @classmethod
+    def _plan(cls, keys: tuple[Any, ...]) -> tuple[tuple[Field[Any], ...], bool] | None:
+        """The fields of ``keys`` in their order and whether it is the fields' order; None unless each key
+        names a different field and every required field is there (then :meth:`_read` takes its full pass)."""
+        fields = [cls._BY_KEY.get(key) if type(key) is str else None for key in keys]
+        plan = None
+        if None not in fields:
+            indexes = [f.index for f in fields if f is not None]
+            if len(set(indexes)) == len(indexes) and all(f in fields for f in cls._REQUIRED):
+                plan = (tuple(f for f in fields if f is not None), indexes == sorted(indexes))
+        if len(cls._PLANS) >= 512:  # bounded: the key sets mappers send are few, but nothing limits them
+            cls._PLANS.clear()
+        cls._PLANS[keys] = plan
+        return plan
+
+    @classmethod
+    def _read_planned(
+        cls,
+        plan: tuple[tuple[Field[Any], ...], bool],
+        data: dict[str, Any],
+        errors: Errors,
+        checks: Mapping[str, Check] | None,
+    ) -> dict[str, Any] | None:
+        """:meth:`_read` of a dict by its keys' plan; None once a value breaks a rule (nothing added to
+        ``errors``: the full pass then reports it, in its place)."""
+        fields, ordered = plan
+        values: dict[str, Any] = {}
+        for field, value in zip(fields, data.values(), strict=True):
+            if type(value) is str:
+                if field.text_half:
+                    kept = value.strip()
+                    if kept and len(kept) <= field.text_half:
+                        values[field.name] = kept
+                        continue
+                elif field.json_text and value.strip():
+                    values[field.name] = value
+                    continue
+            elif value is None and field.none_unset:
+                continue
+            mark = len(errors)
+            kept = (field.check if checks is None else checks.get(field.name, field.check))(value, field.sent, errors)
+            if kept is FAILED:
+                del errors[mark:]
+                return None
+            if kept is not None:
+                values[field.name] = kept
+        if not ordered:
             values = {name: values[name] for name in cls._NAMES if name in values}
         return values
 
@@ -214,12 +222,14 @@ class Record:
     def sent_body(self) -> dict[str, Any]:
         """:meth:`to_ours` sharing the record's property objects instead of copying them: for a body
         serialised at once (the Ours client's), which nothing changes."""
+        values = self._values
+        if self._PLAIN:
+            return dict(values)
         sent = self._SENT
-        out: dict[str, Any] = {}
-        for name, value in self._values.items():
-            key = sent.get(name)
-            if key is not None:
-                out[key] = value.sent_body() if isinstance(value, Record) else value
+        out = {sent[name]: value for name, value in values.items() if name in sent}
+        for name in self._NESTED:
+            if (record := values.get(name)) is not None:
+                out[sent[name]] = record.sent_body()
         return out
 
     def __setattr__(self, name: str, value: Any) -> None:
