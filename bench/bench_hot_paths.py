@@ -2,7 +2,9 @@
 
 * translate: the forwarder's translation of a queued webhook (envelope → mapped, validated
   ``TrackEvent`` → the ``/track`` JSON it posts) vs ``json.loads`` of the body + ``json.dumps`` of the
-  same ``/track`` bodies (for Jotform's multipart body: of its ``rawRequest`` JSON field);
+  same ``/track`` bodies (for Jotform's multipart body: of its ``rawRequest`` JSON field). Stripe's
+  figure is of a delivery as Stripe sends it (the corpus's whole Checkout Session object, pretty-printed);
+  the trimmed ``events/`` sample is printed beside it;
 * spec: a declarative source (``bench/stripe_checkout_spec.json``, JMESPath) vs the hand-written
   Stripe source translating the same checkout.session.completed into the same ``/track`` body;
 * receiver: verify + envelope + enqueue, through a real boto3 SQS client answered in-process
@@ -39,7 +41,7 @@ from webhook_translator.config import Settings
 from webhook_translator.envelope import Envelope
 from webhook_translator.forwarder import Forwarder
 from webhook_translator.observability import logger
-from webhook_translator.ours.client import OursClient
+from webhook_translator.ours.client import OursClient, body_json
 from webhook_translator.ours.models import track_body
 from webhook_translator.receiver import Receiver
 from webhook_translator.secrets import StaticSecrets
@@ -55,8 +57,10 @@ ROUND_SECONDS = float(os.environ.get("BENCH_ROUND_SECONDS", "0.15"))
 SECRET = "whsec_bench_0123456789abcdef"
 TOKEN = "bench-ours-token-0123456789"
 QUEUE_URL = f"https://sqs.{REGION}.amazonaws.com/123456789012/bench"
-TRANSLATE = {  # sample, goal (x the json floor)
-    "stripe checkout.session.completed": ("stripe/checkout-session-completed.json", 3.0),
+TRANSLATE = {  # sample (under events/, or a corpus payload under tests/corpus/), goal (x the json floor)
+    # as Stripe delivers it: the whole object, pretty-printed
+    "stripe checkout.session.completed": ("tests/corpus/stripe/checkout_completed_full_object_2024_06_20.json", 3.0),
+    "  the same, trimmed (events/ sample)": ("stripe/checkout-session-completed.json", None),
     "typeform form_response": ("typeform/form_response.json", 5.0),
     "jotform submission": ("jotform/submission.json", None),
 }
@@ -64,7 +68,7 @@ SETTINGS = Settings(QUEUE_URL=QUEUE_URL, DLQ_URL=QUEUE_URL + "-dlq")
 
 
 def dumps(payload: dict[str, Any]) -> str:
-    """As the Ours client serialises a ``/track`` body."""
+    """The floor's serialisation of a ``/track`` body: ``json.dumps`` with the Ours client's settings."""
     return json.dumps(payload, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
@@ -79,7 +83,7 @@ def translate(source: Source, message: str, now_ms: int) -> list[str]:
         now_ms=now_ms,
         stale_policy=SETTINGS.stale_event_policy,
     )
-    return [dumps(track_body(event, TOKEN)) for event in result.events]
+    return [body_json(track_body(event, TOKEN)) for event in result.events]  # as the Ours client posts it
 
 
 def rate(fn: Callable[[], object]) -> float:
@@ -106,7 +110,12 @@ def compare(candidate: Callable[[], object], floor: Callable[[], object]) -> tup
 
 
 def sample(name: str, now: float) -> Sample:
-    return Sample.load(ROOT / "events" / name).retimed(now)
+    """An ``events/`` sample, or a corpus payload (``tests/corpus/…``: a sample and where it is documented)."""
+    if not name.startswith("tests/"):
+        return Sample.load(ROOT / "events" / name).retimed(now)
+    path = ROOT / name
+    document = json.loads(path.read_text(encoding="utf-8"))
+    return Sample.from_json({k: v for k, v in document.items() if k not in ("documented", "config")}, path).retimed(now)
 
 
 def queued(source: Source, smp: Sample, now: float) -> str:
@@ -154,7 +163,7 @@ def bench_translate(now: float) -> None:
         ours, base = compare(candidate, floor)
         goal_text = f"(goal <= {goal:g}x)" if goal else ""
         print(
-            f"  {label:<34} {base / ours:5.2f}x json floor {goal_text:<14} {ours:9,.0f} events/s"
+            f"  {label:<36} {base / ours:5.2f}x json floor {goal_text:<14} {ours:9,.0f} events/s"
             f"  (floor {base:,.0f}/s, {len(bodies)} /track body, {len(raw):,} B of JSON)"
         )
 
