@@ -39,8 +39,9 @@ class Record:
     _NESTED: ClassVar[tuple[str, ...]] = ()
     #: every field sent under its Python name, none a nested record: the body is the values as they are
     _PLAIN: ClassVar[bool] = True
-    #: an input's keys → their fields, in that order, and whether that is the fields' order (see :meth:`_plan`)
-    _PLANS: ClassVar[dict[tuple[Any, ...], tuple[tuple[Field[Any], ...], bool] | None]] = {}
+    #: an input's keys → their fields, in that order, and their names in field order when that differs
+    #: (see :meth:`_plan`)
+    _PLANS: ClassVar[dict[tuple[Any, ...], tuple[tuple[Field[Any], ...], tuple[str, ...] | None] | None]] = {}
     _values: dict[str, Any]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -134,15 +135,17 @@ class Record:
         return values
 
     @classmethod
-    def _plan(cls, keys: tuple[Any, ...]) -> tuple[tuple[Field[Any], ...], bool] | None:
-        """The fields of ``keys`` in their order and whether it is the fields' order; None unless each key
-        names a different field and every required field is there (then :meth:`_read` takes its full pass)."""
+    def _plan(cls, keys: tuple[Any, ...]) -> tuple[tuple[Field[Any], ...], tuple[str, ...] | None] | None:
+        """The fields of ``keys`` in their order, and their names in field order unless that is the same; None
+        unless each key names a different field and every required field is there (:meth:`_read_each` then)."""
         fields = [cls._BY_KEY.get(key) if type(key) is str else None for key in keys]
         plan = None
         if None not in fields:
             indexes = [f.index for f in fields if f is not None]
             if len(set(indexes)) == len(indexes) and all(f in fields for f in cls._REQUIRED):
-                plan = (tuple(f for f in fields if f is not None), indexes == sorted(indexes))
+                given = tuple(f for f in fields if f is not None)
+                in_order = None if indexes == sorted(indexes) else tuple(f.name for f in sorted(given, key=_index))
+                plan = (given, in_order)
         if len(cls._PLANS) >= 512:  # bounded: the key sets mappers send are few, but nothing limits them
             cls._PLANS.clear()
         cls._PLANS[keys] = plan
@@ -151,14 +154,14 @@ class Record:
     @classmethod
     def _read_planned(
         cls,
-        plan: tuple[tuple[Field[Any], ...], bool],
+        plan: tuple[tuple[Field[Any], ...], tuple[str, ...] | None],
         data: dict[str, Any],
         errors: Errors,
         checks: Mapping[str, Check] | None,
     ) -> dict[str, Any] | None:
         """:meth:`_read` of a dict by its keys' plan; None once a value breaks a rule (nothing added to
         ``errors``: the full pass then reports it, in its place)."""
-        fields, ordered = plan
+        fields, in_order = plan
         values: dict[str, Any] = {}
         for field, value in zip(fields, data.values(), strict=True):
             if type(value) is str:
@@ -179,8 +182,8 @@ class Record:
                 return None
             if kept is not None:
                 values[field.name] = kept
-        if not ordered:
-            values = {name: values[name] for name in cls._NAMES if name in values}
+        if in_order is not None:  # given in another order: the record's (and its body's) is the fields'
+            values = {name: values[name] for name in in_order if name in values}
         return values
 
     @staticmethod
@@ -254,3 +257,7 @@ def _copied(value: Any) -> Any:
     if type(value) is list:
         return [_copied(v) if type(v) is dict or type(v) is list else v for v in value]
     return value
+
+
+def _index(field: Field[Any]) -> int:
+    return field.index
