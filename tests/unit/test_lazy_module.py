@@ -15,6 +15,7 @@ TrackEvent = lazy.TrackEvent
 import webhook_translator.ours.models as real
 assert TrackEvent is real.TrackEvent and lazy.WINDOW_MS == real.WINDOW_MS
 assert "TrackEvent" in vars(lazy)  # held: the next read is a dictionary lookup
+assert not hasattr(type(lazy), "__getattr__")  # ... without a class hook in its way
 try:
     lazy.no_such_name
 except AttributeError:

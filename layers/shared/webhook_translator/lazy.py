@@ -26,7 +26,14 @@ class _LazyModule(ModuleType):
     def __getattr__(self, name: str) -> Any:  # only called while a name is not here yet
         module = importlib.import_module(self.__name__)
         self.__dict__.update({k: v for k, v in vars(module).items() if k not in ("__name__", "__spec__")})
+        # a class with __getattr__ routes every read through a hook (a few lookups more per read): now
+        # that the names are here, this object is a plain module
+        self.__class__ = _LoadedModule  # type: ignore[assignment]  # a module may change its class
         return getattr(module, name)
+
+
+class _LoadedModule(ModuleType):
+    """A :class:`_LazyModule` once it holds its module's names (a missing name is an ``AttributeError``)."""
 
 
 def lazy_module(name: str) -> Any:
