@@ -148,5 +148,5 @@ class Field(Generic[T]):
     def __get__(self, record: Record | None, owner: type) -> Field[T] | T | None:
         if record is None:
             return self
-        value: T | None = record._values.get(self.name)
+        value: T | None = record._values.get(self.sent)
         return value

@@ -221,17 +221,17 @@ _SENT_NAMES: Final = {f.name: f.sent for f in TrackEvent.FIELDS}
 
 
 def _phone(values: Mapping[str, Any]) -> Any:
-    user = values.get("user_properties")
+    user = values.get("userProperties")
     return user.phone_number if user is not None else None
 
 
 def _whole_event(values: Mapping[str, Any], errors: Errors) -> None:
     """The rules on the whole event, once every field holds: nothing both set and erased; an identity."""
     for name in values.get("erase") or ():
-        if values.get(name) is not None:
+        if values.get(_SENT_NAMES[name]) is not None:
             errors.append(("event", "erase_conflict"))
             return
-    identified = values.get("user_id") or values.get("external_id") or values.get("email")
+    identified = values.get("userId") or values.get("externalId") or values.get("email")
     if not identified and _phone(values) in (None, ""):
         errors.append(("event", "no_identity"))
 

@@ -33,15 +33,17 @@ class Record:
     _REQUIRED: ClassVar[tuple[Field[Any], ...]] = ()
     #: the Python names, in field order
     _NAMES: ClassVar[tuple[str, ...]] = ()
-    #: Python name → the serialised key, for the fields that are sent
-    _SENT: ClassVar[dict[str, str]] = {}
-    #: the Python names of the nested records' fields
+    #: Ours's names, in field order (a record's values are kept by them: its body is nearly its values)
+    _SENT_ORDER: ClassVar[tuple[str, ...]] = ()
+    #: Ours's names of the fields that are not sent, and of the nested records' fields
+    _HIDDEN: ClassVar[tuple[str, ...]] = ()
     _NESTED: ClassVar[tuple[str, ...]] = ()
-    #: every field sent under its Python name, none a nested record: the body is the values as they are
+    #: every field sent, none a nested record: the body is the values as they are
     _PLAIN: ClassVar[bool] = True
-    #: an input's keys → their fields, in that order, and their names in field order when that differs
+    #: an input's keys → their fields, in that order, and their Ours names in field order when that differs
     #: (see :meth:`_plan`)
     _PLANS: ClassVar[dict[tuple[Any, ...], tuple[tuple[Field[Any], ...], tuple[str, ...] | None] | None]] = {}
+    #: the values set, by Ours's name, in field order
     _values: dict[str, Any]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -52,9 +54,10 @@ class Record:
         cls._BY_KEY = {**{f.name: f for f in cls.FIELDS}, **{f.sent: f for f in cls.FIELDS}}
         cls._REQUIRED = tuple(f for f in cls.FIELDS if f.required)
         cls._NAMES = tuple(f.name for f in cls.FIELDS)
-        cls._SENT = {f.name: f.sent for f in cls.FIELDS if f.serialised}
-        cls._NESTED = tuple(f.name for f in cls.FIELDS if f.nested is not None)
-        cls._PLAIN = not cls._NESTED and all(f.serialised and f.sent == f.name for f in cls.FIELDS)
+        cls._SENT_ORDER = tuple(f.sent for f in cls.FIELDS)
+        cls._HIDDEN = tuple(f.sent for f in cls.FIELDS if not f.serialised)
+        cls._NESTED = tuple(f.sent for f in cls.FIELDS if f.nested is not None)
+        cls._PLAIN = not cls._NESTED and not cls._HIDDEN
         cls._PLANS = {}
 
     @classmethod
@@ -85,7 +88,7 @@ class Record:
     def _read(
         cls, data: Mapping[str, Any], where: str, errors: Errors, checks: Mapping[str, Check] | None = None
     ) -> dict[str, Any]:
-        """The fields' values by Python name, in field order; ``checks`` replaces some fields' checks.
+        """The fields' values by Ours's name, in field order; ``checks`` replaces some fields' checks.
 
         A dict whose keys name different fields, the required ones among them, is read by its keys' plan
         (:meth:`_plan`, kept per key tuple), a plain string of a text field (or of a JSON-value field)
@@ -120,7 +123,7 @@ class Record:
             kept = cls._checked(field, value, where, key, errors, checks, spans)
             if kept is FAILED or kept is None:
                 continue
-            values[field.name] = kept
+            values[field.sent] = kept
             if field.index < last:
                 ordered = False
             last = field.index
@@ -131,7 +134,7 @@ class Record:
         if spans or unknown:
             cls._in_field_order(errors, start, spans, [f"{where}.{k}" if where else str(k) for k in unknown])
         if not ordered:  # given in another order: the record's (and its serialised body's) is the fields'
-            values = {name: values[name] for name in cls._NAMES if name in values}
+            values = {name: values[name] for name in cls._SENT_ORDER if name in values}
         return values
 
     @classmethod
@@ -144,7 +147,7 @@ class Record:
             indexes = [f.index for f in fields if f is not None]
             if len(set(indexes)) == len(indexes) and all(f in fields for f in cls._REQUIRED):
                 given = tuple(f for f in fields if f is not None)
-                in_order = None if indexes == sorted(indexes) else tuple(f.name for f in sorted(given, key=_index))
+                in_order = None if indexes == sorted(indexes) else tuple(f.sent for f in sorted(given, key=_index))
                 plan = (given, in_order)
         if len(cls._PLANS) >= 512:  # bounded: the key sets mappers send are few, but nothing limits them
             cls._PLANS.clear()
@@ -168,10 +171,10 @@ class Record:
                 if field.text_half:
                     kept = value.strip()
                     if kept and len(kept) <= field.text_half:
-                        values[field.name] = kept
+                        values[field.sent] = kept
                         continue
                 elif field.json_text and value.strip():
-                    values[field.name] = value
+                    values[field.sent] = value
                     continue
             elif value is None and field.none_unset:
                 continue
@@ -181,7 +184,7 @@ class Record:
                 del errors[mark:]
                 return None
             if kept is not None:
-                values[field.name] = kept
+                values[field.sent] = kept
         if in_order is not None:  # given in another order: the record's (and its body's) is the fields'
             values = {name: values[name] for name in in_order if name in values}
         return values
@@ -225,14 +228,14 @@ class Record:
     def sent_body(self) -> dict[str, Any]:
         """:meth:`to_ours` sharing the record's property objects instead of copying them: for a body
         serialised at once (the Ours client's), which nothing changes."""
-        values = self._values
+        out = dict(self._values)
         if self._PLAIN:
-            return dict(values)
-        sent = self._SENT
-        out = {sent[name]: value for name, value in values.items() if name in sent}
+            return out
+        for name in self._HIDDEN:
+            out.pop(name, None)
         for name in self._NESTED:
-            if (record := values.get(name)) is not None:
-                out[sent[name]] = record.sent_body()
+            if (record := out.get(name)) is not None:
+                out[name] = record.sent_body()
         return out
 
     def __setattr__(self, name: str, value: Any) -> None:
