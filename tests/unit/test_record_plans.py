@@ -105,10 +105,7 @@ def test_a_whole_event_decides_the_same_through_its_plans(fields: dict[str, Any]
 class _NeverPlanned(dict[tuple[Any, ...], Any]):
     """A plan store that holds nothing: every read takes the key-by-key pass."""
 
-    def __contains__(self, key: object) -> bool:
-        return True
-
-    def __getitem__(self, key: tuple[Any, ...]) -> None:
+    def get(self, key: tuple[Any, ...], default: Any = None) -> None:
         return None
 
 

@@ -21,6 +21,9 @@ from webhook_translator.ours.checks import FAILED, Check, Errors, Field
 
 __all__ = ["Field", "Record"]
 
+#: a key tuple :meth:`Record._plan` has not seen (None is a plan's "take the full pass")
+_UNPLANNED: Any = object()
+
 
 class Record:
     """An immutable object of the ``/track`` body, read by :meth:`parse`."""
@@ -96,7 +99,9 @@ class Record:
         """
         if type(data) is dict:
             keys = tuple(data)
-            plan = cls._PLANS[keys] if keys in cls._PLANS else cls._plan(keys)
+            plan = cls._PLANS.get(keys, _UNPLANNED)  # one lookup: another thread may clear the plans
+            if plan is _UNPLANNED:
+                plan = cls._plan(keys)
             if plan is not None and (planned := cls._read_planned(plan, data, errors, checks)) is not None:
                 return planned
         return cls._read_each(data, where, errors, checks)
