@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from webhook_translator.envelope import Envelope
 from webhook_translator.errors import BadRequest, MappingError
+from webhook_translator.lazy import lazy_module
 from webhook_translator.sources.base import ModelRef, Source, require_id
 from webhook_translator.sources.common import Person, clean, fit_properties
 from webhook_translator.sources.context import MapContext, MapResult, parse_model
@@ -42,7 +43,10 @@ from webhook_translator.sources.request import InboundRequest
 from webhook_translator.sources.tokens import verify_token
 
 if TYPE_CHECKING:
+    from webhook_translator.sources import jotform_models as models
     from webhook_translator.sources.jotform_models import Submission
+else:  # the pydantic models: imported by the forwarder's first Jotform webhook, never by the receiver
+    models = lazy_module("webhook_translator.sources.jotform_models")
 
 SUBMISSION = "submission"
 MULTIPART = "multipart/form-data"
@@ -160,15 +164,13 @@ class JotformSource(Source):
         return require_id(fields.get("submissionID"), "not a Jotform webhook: missing submissionID")
 
     def map(self, envelope: Envelope, ctx: MapContext) -> MapResult:
-        from webhook_translator.sources.jotform_models import Submission
-
         if ctx.dropped(SUBMISSION):
             return ctx.skip(SUBMISSION, "dropped_by_config")
         try:
             fields = parse_form(envelope.content_type, envelope.raw_body)
         except (ValueError, UnicodeDecodeError, LookupError):
             raise MappingError("Jotform webhook is not a form post") from None
-        submission = parse_model(Submission, fields, "Jotform webhook")
+        submission = parse_model(models.Submission, fields, "Jotform webhook")
         raw = _raw_request(submission)
         policy = form_policy(ctx, submission.formID)
         person = Person()
