@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from webhook_translator.envelope import Envelope
@@ -53,6 +54,7 @@ MULTIPART = "multipart/form-data"
 URLENCODED = "application/x-www-form-urlencoded"
 _ANSWER_KEY = re.compile(r"^q\d+_(.+)$")
 _TRAILING_DIGITS = re.compile(r"\d+$")
+_EMPTY: tuple[Any, ...] = ("", [], {})  # an answer left empty
 
 
 def _name(value: dict[str, Any]) -> bool:
@@ -60,14 +62,15 @@ def _name(value: dict[str, Any]) -> bool:
 
 
 def _phone(value: dict[str, Any]) -> str | None:
-    if clean(value.get("full")):
-        return clean(value.get("full"))
+    full = clean(value.get("full"))
+    if full:
+        return full
     parts = [clean(value.get(k)) for k in ("country", "area", "phone")]
     return clean(" ".join(p for p in parts if p)) if clean(value.get("phone")) else None
 
 
 def _address(value: dict[str, Any]) -> bool:
-    return any(k in value for k in ("addr_line1", "postal", "city"))
+    return "addr_line1" in value or "postal" in value or "city" in value
 
 
 # --- the mapper's steps: the submission's answers → identity and user properties, or answers -----
@@ -87,19 +90,32 @@ def _raw_request(submission: Submission) -> dict[str, Any]:
     return raw
 
 
+@lru_cache(maxsize=1024)
+def _field_names(key: str) -> tuple[str, str] | None:
+    """(field name, label) of an answer key ``q<n>_<field>`` — the label without the name's trailing digits,
+    for matching; None for Jotform's own keys (slug, event_id, path…). Cached: a form's keys repeat."""
+    match = _ANSWER_KEY.match(key)
+    if match is None:
+        return None
+    field = match.group(1)
+    return field, _TRAILING_DIGITS.sub("", field) or field
+
+
 def _answers(raw: dict[str, Any], person: Person) -> list[Answer]:
     """The non-empty answers (``q<n>_<field>``): name, phone and address widgets offered to ``person`` by
     their shape; the others as answers keyed by field name (its trailing digits dropped for matching)."""
     rows: list[Answer] = []
     for key, value in raw.items():
-        match = _ANSWER_KEY.match(key)
-        if match is None or value is None or value in ("", [], {}):
-            continue  # Jotform's own bookkeeping (slug, event_id, path…) or an empty answer
-        field = match.group(1)
+        names = _field_names(key)
+        if names is None or value is None or value in _EMPTY:
+            continue  # Jotform's own bookkeeping or an empty answer
+        if type(value) is str:  # the most answers: text, as _kind_value reads it
+            rows.append(Answer(names[0], names[1], "text", value))
+            continue
         if isinstance(value, dict) and _offer_widget(person, value):
             continue
         kind, shown = _kind_value(value)
-        rows.append(Answer(key=field, label=_TRAILING_DIGITS.sub("", field) or field, kind=kind, value=shown))
+        rows.append(Answer(names[0], names[1], kind, shown))
     return rows
 
 
