@@ -241,3 +241,108 @@ def test_the_shortcut_decides_as_the_general_reading_near_a_plain_part(
 
     # Then the shortcut's reading is the general one's
     assert read(multipart._part) == read(multipart._any_part)
+
+
+# --- the plain-part reading (_plain_fields): whole-body string operations, else the full reading ----------
+
+
+def _mostly(usual: str, *others: str) -> st.SearchStrategy[str]:
+    """``usual`` four times in five, else one of ``others``."""
+    return st.one_of(*[st.just(usual)] * 4, st.sampled_from(others))
+
+
+_NAMES = st.one_of(
+    *[st.text(alphabet="ab_1é", min_size=1, max_size=3)] * 4, st.sampled_from(['a"b', "a\\b", "a\r\nb", "a\rb", ""])
+)
+_VALUES = st.one_of(
+    *[st.text(alphabet='xé\r\n-"', max_size=4)] * 4,
+    st.sampled_from([f"\r\n--{B}", f"\r\n--{B}--", f"x\r\n--{B}x", '"\r\n\r\n', "\\"]),
+)
+_HEADS = _mostly(
+    'Content-Disposition: form-data; name="{}"',  # the plain part
+    'content-disposition: form-data; name="{}"',
+    'Content-Disposition: form-data;  name="{}" ',
+    'Content-Disposition: form-data; name="{}"\r\nContent-Type: text/plain; charset=latin-1',
+    'Content-Disposition: form-data; name="{}"; filename="f.txt"',
+    "Content-Disposition: form-data; name={}",
+    "Content-Type: text/plain",
+    "",
+)
+_PADDING = _mostly("", " ", "\t ", "x")
+_AROUND = _mostly("", "\r\n", "preamble\r\n", f"--{B}", f"\r\n--{B}\r\n", "\xff", "é")
+_CLOSE = _mostly(f"--{B}--", f"--{B}", "--", "")
+
+
+@st.composite
+def _form_bodies(draw: st.DrawFn) -> bytes:
+    """Multipart bodies: plain parts most often, with every kind of near miss mixed in."""
+    parts = draw(st.lists(st.tuples(_HEADS, _NAMES, _VALUES, _PADDING), max_size=4))
+    inner = "".join(f"--{B}{pad}\r\n{head.format(name)}\r\n\r\n{value}\r\n" for head, name, value, pad in parts)
+    raw = draw(_AROUND) + inner + draw(_CLOSE) + draw(_AROUND)
+    return raw.encode("utf-8").replace("\xff".encode(), b"\xff")  # "\xff": a byte that is not UTF-8
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_form_bodies())
+def test_the_plain_reading_reads_as_the_full_reading_or_leaves_the_body_to_it(raw: bytes) -> None:
+    # Given a multipart body of any shape
+    from webhook_translator.sources import multipart
+
+    def full() -> object:
+        try:
+            return multipart._read_fields(raw, B)
+        except (ValueError, LookupError) as exc:  # FormError, UnicodeDecodeError
+            return type(exc)
+
+    # When the plain reading reads it / Then it gives what the full reading gives, or leaves the body to it
+    plain = multipart._plain_fields(raw, B)
+    assert plain is None or plain == full()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.text(alphabet="ab_1é ;=", min_size=1, max_size=4), st.text(alphabet='xé\r\n-"\\', max_size=6))
+    ),
+    st.sampled_from(["", "a preamble\r\n"]),
+    st.sampled_from(["", "\r\n", "\r\nan epilogue"]),  # (one holding a delimiter: the full reading reads it)
+)
+def test_a_body_of_plain_parts_is_read_by_the_plain_reading(
+    parts: list[tuple[str, str]], preamble: str, epilogue: str
+) -> None:
+    # Given a body of plain parts (any names and values, a preamble or not, an epilogue or not)
+    from webhook_translator.sources import multipart
+
+    raw = body(*(field(name, value) for name, value in parts), preamble=preamble, epilogue=epilogue)
+    # When it is read / Then the plain reading reads it, as the full reading does
+    assert multipart._plain_fields(raw, B) == multipart._read_fields(raw, B)
+    assert multipart._plain_fields(raw, B) is not None
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        body(field("a", "1"), field("b", "")),
+        body(field("a", "line one\r\nline two\r\n--not the boundary")),
+        body(field("a", "x"), preamble="This is the preamble.\r\n", epilogue="\r\nand an epilogue"),
+        body(field("a", "first"), field("a", "second")),
+        body(field("naïve", "café ☕")),
+        body(),
+    ],
+    ids=["two-fields", "crlf-inside", "preamble-epilogue", "repeated-name", "utf-8", "no-parts"],
+)
+def test_plain_parts_are_read_by_the_plain_reading(raw: bytes) -> None:
+    from webhook_translator.sources import multipart
+
+    assert multipart._plain_fields(raw, B) == multipart._read_fields(raw, B)
+    assert multipart._plain_fields(raw, B) is not None
+
+
+def test_the_jotform_sample_is_read_by_the_plain_reading() -> None:
+    from webhook_translator.sources import multipart
+
+    sample = json.loads((ROOT / "events" / "jotform" / "submission.json").read_text())
+    boundary = header_params(sample["content_type"])[1]["boundary"]
+    raw = sample["body_text"].encode()
+    assert multipart._plain_fields(raw, boundary) == multipart._read_fields(raw, boundary)
+    assert multipart._plain_fields(raw, boundary) is not None

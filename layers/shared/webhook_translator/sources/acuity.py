@@ -28,6 +28,7 @@ from urllib.parse import parse_qs, quote
 from webhook_translator.envelope import Envelope
 from webhook_translator.errors import MappingError
 from webhook_translator.fetch import FetchRequest
+from webhook_translator.lazy import lazy_module
 from webhook_translator.sources.base import HmacSource, ModelRef, require, require_id
 from webhook_translator.sources.common import Person, compact
 from webhook_translator.sources.context import MapContext, MapResult, parse_model
@@ -35,7 +36,10 @@ from webhook_translator.sources.request import InboundRequest
 from webhook_translator.sources.signing import HmacScheme
 
 if TYPE_CHECKING:
+    from webhook_translator.sources import acuity_models as models
     from webhook_translator.sources.acuity_models import Appointment
+else:  # the pydantic models: imported by the forwarder's first Acuity webhook, never by the receiver
+    models = lazy_module("webhook_translator.sources.acuity_models")
 
 SCHEDULED = "scheduled"
 RESCHEDULED = "rescheduled"
@@ -117,13 +121,11 @@ class AcuitySource(HmacSource):
         return f"{action}:{ident}"
 
     def map(self, envelope: Envelope, ctx: MapContext) -> MapResult:
-        from webhook_translator.sources.acuity_models import AcuityOptions, Appointment
-
         form = notification(envelope.raw_body)
         action, ident = form.get("action") or "-", (form.get("id") or "").strip()
         if (skipped := ctx.unmapped(action)) is not None:
             return skipped
-        options = ctx.options(AcuityOptions)
+        options = ctx.options(models.AcuityOptions)
         if action == CHANGED and not options.map_changed:
             return ctx.skip(action, "changed_not_mapped")
         if not ident.isdigit():
@@ -137,7 +139,7 @@ class AcuitySource(HmacSource):
                 auth="basic",
             )
         )
-        appointment = parse_model(Appointment, answer, "Acuity appointment")
+        appointment = parse_model(models.Appointment, answer, "Acuity appointment")
         properties = _properties(appointment, form)
         identity = _person(appointment).track_fields()
         distinct_id = f"acuity:{action}:{ident}"

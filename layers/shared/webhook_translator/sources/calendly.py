@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from webhook_translator.envelope import Envelope
 from webhook_translator.errors import MappingError
+from webhook_translator.lazy import lazy_module
 from webhook_translator.sources.base import HmacSource, ModelRef, mapped_part, require_id
 from webhook_translator.sources.common import Person, fit_properties, iso_to_ms
 from webhook_translator.sources.context import MapContext, MapResult, parse_body, parse_model
@@ -34,6 +35,7 @@ from webhook_translator.sources.request import InboundRequest
 from webhook_translator.sources.signing import HmacScheme
 
 if TYPE_CHECKING:
+    from webhook_translator.sources import calendly_models as models
     from webhook_translator.sources.calendly_models import (
         Cancellation,
         Payload,
@@ -41,6 +43,8 @@ if TYPE_CHECKING:
         RoutingResult,
         ScheduledEvent,
     )
+else:  # the pydantic models: imported by the forwarder's first Calendly webhook, never by the receiver
+    models = lazy_module("webhook_translator.sources.calendly_models")
 
 CREATED = "invitee.created"
 CANCELED = "invitee.canceled"
@@ -157,15 +161,13 @@ class CalendlySource(HmacSource):
         return f"{kind}:{uri}"
 
     def map(self, envelope: Envelope, ctx: MapContext) -> MapResult:
-        from webhook_translator.sources.calendly_models import CalendlyEvent, Payload
-
-        event = parse_body(CalendlyEvent, envelope, "Calendly webhook")
+        event = parse_body(models.CalendlyEvent, envelope, "Calendly webhook")
         kind = event.event
         if (skipped := ctx.unmapped(kind)) is not None:
             return skipped
         if event.payload is None:
             raise MappingError("Calendly webhook does not match the expected shape (payload)")
-        payload = parse_model(Payload, event.payload, "Calendly payload")
+        payload = parse_model(models.Payload, event.payload, "Calendly payload")
         policy = form_policy(ctx, _form_id(payload))
         tracking = payload.tracking or {}
         rows = _answers(payload.questions_and_answers)

@@ -31,6 +31,7 @@ from urllib.parse import quote
 from webhook_translator.envelope import Envelope
 from webhook_translator.errors import Forbidden, TranslatorError
 from webhook_translator.fetch import FetchRequest
+from webhook_translator.lazy import lazy_module
 from webhook_translator.sources.base import HmacSource, ModelRef, require, require_id
 from webhook_translator.sources.common import Person, compact, iso_to_ms
 from webhook_translator.sources.context import MapContext, MapResult, parse_body, parse_model
@@ -39,7 +40,10 @@ from webhook_translator.sources.signing import HmacScheme
 
 if TYPE_CHECKING:
     from webhook_translator.ours.models import TrackEvent
+    from webhook_translator.sources import facebook_leads_models as models
     from webhook_translator.sources.facebook_leads_models import Lead, LeadChange, LeadOptions, PageWebhook
+else:  # the pydantic models: imported by the forwarder's first Facebook webhook, never by the receiver
+    models = lazy_module("webhook_translator.sources.facebook_leads_models")
 
 LEADGEN = "leadgen"
 DEFAULT_GRAPH_URL = "https://graph.facebook.com/v21.0"
@@ -90,15 +94,13 @@ def _text(value: str | int | None) -> str | None:
 
 def _leads(webhook: PageWebhook) -> list[LeadChange]:
     """The webhook's leads in order, each ``leadgen_id`` once."""
-    from webhook_translator.sources.facebook_leads_models import LeadChange
-
     seen: set[str] = set()
     leads = []
     for entry in webhook.entry:
         for change in entry.changes:
             if change.field != LEADGEN or change.value is None:
                 continue
-            lead = parse_model(LeadChange, change.value, "Facebook leadgen change")
+            lead = parse_model(models.LeadChange, change.value, "Facebook leadgen change")
             if str(lead.leadgen_id) not in seen:
                 seen.add(str(lead.leadgen_id))
                 leads.append(lead)
@@ -157,15 +159,13 @@ class FacebookLeadsSource(HmacSource):
         return ids[0] if len(set(ids)) == 1 else None  # several leads: the body's hash
 
     def map(self, envelope: Envelope, ctx: MapContext) -> MapResult:
-        from webhook_translator.sources.facebook_leads_models import LeadOptions, PageWebhook
-
-        webhook = parse_body(PageWebhook, envelope, "Facebook webhook")
+        webhook = parse_body(models.PageWebhook, envelope, "Facebook webhook")
         leads = _leads(webhook) if webhook.object == "page" else []
         if not leads:
             return ctx.skip(webhook.object or "-")
         if (skipped := ctx.unmapped(LEADGEN)) is not None:
             return skipped
-        options = ctx.options(LeadOptions)
+        options = ctx.options(models.LeadOptions)
         events: list[TrackEvent] = []
         failures: list[TranslatorError] = []
         for change in leads:
@@ -176,8 +176,6 @@ class FacebookLeadsSource(HmacSource):
         return MapResult(event_type=LEADGEN, events=tuple(events), failures=tuple(failures))
 
     def _lead(self, change: LeadChange, options: LeadOptions, ctx: MapContext) -> TrackEvent:
-        from webhook_translator.sources.facebook_leads_models import Lead
-
         leadgen_id = str(change.leadgen_id)
         answer = ctx.fetch(
             FetchRequest(
@@ -189,7 +187,7 @@ class FacebookLeadsSource(HmacSource):
                 classify=graph_status,
             )
         )
-        lead = parse_model(Lead, answer, "Graph API lead")
+        lead = parse_model(models.Lead, answer, "Graph API lead")
         person = _person(lead, change, dict(options.field_map))
         when = change.created_time * 1000 if change.created_time else None
         if when is None and lead.created_time:

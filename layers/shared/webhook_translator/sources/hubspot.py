@@ -37,6 +37,7 @@ from urllib.parse import quote
 from webhook_translator.envelope import Envelope
 from webhook_translator.errors import MappingError, NoApiCredential, NoIdentity, TranslatorError
 from webhook_translator.fetch import FetchRequest
+from webhook_translator.lazy import lazy_module
 from webhook_translator.sources import hubspot_signing
 from webhook_translator.sources.base import ModelRef, Source, require, require_id
 from webhook_translator.sources.common import Person, clean, fit_properties
@@ -45,7 +46,10 @@ from webhook_translator.sources.request import InboundRequest
 
 if TYPE_CHECKING:
     from webhook_translator.ours.models import TrackEvent
+    from webhook_translator.sources import hubspot_models as models
     from webhook_translator.sources.hubspot_models import HubSpotOptions
+else:  # the options model: imported by the forwarder's first HubSpot webhook, never by the receiver
+    models = lazy_module("webhook_translator.sources.hubspot_models")
 
 WORKFLOW_LEAD = "workflow.lead"
 WORKFLOW_QUALIFIED = "workflow.qualified"
@@ -145,10 +149,8 @@ class HubSpotSource(Source):
     # --- mapping ---------------------------------------------------------------------------------
 
     def map(self, envelope: Envelope, ctx: MapContext) -> MapResult:
-        from webhook_translator.sources.hubspot_models import HubSpotOptions
-
         data = envelope.json_body()
-        options = ctx.options(HubSpotOptions)
+        options = ctx.options(models.HubSpotOptions)
         if isinstance(data, list):
             return self._map_batch(data, ctx, options)
         if not isinstance(data, dict):

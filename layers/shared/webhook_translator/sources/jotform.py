@@ -28,10 +28,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from webhook_translator.envelope import Envelope
 from webhook_translator.errors import BadRequest, MappingError
+from webhook_translator.lazy import lazy_module
 from webhook_translator.sources.base import ModelRef, Source, require_id
 from webhook_translator.sources.common import Person, clean, fit_properties
 from webhook_translator.sources.context import MapContext, MapResult, parse_model
@@ -42,13 +44,17 @@ from webhook_translator.sources.request import InboundRequest
 from webhook_translator.sources.tokens import verify_token
 
 if TYPE_CHECKING:
+    from webhook_translator.sources import jotform_models as models
     from webhook_translator.sources.jotform_models import Submission
+else:  # the pydantic models: imported by the forwarder's first Jotform webhook, never by the receiver
+    models = lazy_module("webhook_translator.sources.jotform_models")
 
 SUBMISSION = "submission"
 MULTIPART = "multipart/form-data"
 URLENCODED = "application/x-www-form-urlencoded"
 _ANSWER_KEY = re.compile(r"^q\d+_(.+)$")
 _TRAILING_DIGITS = re.compile(r"\d+$")
+_EMPTY: tuple[Any, ...] = ("", [], {})  # an answer left empty
 
 
 def _name(value: dict[str, Any]) -> bool:
@@ -56,14 +62,15 @@ def _name(value: dict[str, Any]) -> bool:
 
 
 def _phone(value: dict[str, Any]) -> str | None:
-    if clean(value.get("full")):
-        return clean(value.get("full"))
+    full = clean(value.get("full"))
+    if full:
+        return full
     parts = [clean(value.get(k)) for k in ("country", "area", "phone")]
     return clean(" ".join(p for p in parts if p)) if clean(value.get("phone")) else None
 
 
 def _address(value: dict[str, Any]) -> bool:
-    return any(k in value for k in ("addr_line1", "postal", "city"))
+    return "addr_line1" in value or "postal" in value or "city" in value
 
 
 # --- the mapper's steps: the submission's answers → identity and user properties, or answers -----
@@ -83,19 +90,32 @@ def _raw_request(submission: Submission) -> dict[str, Any]:
     return raw
 
 
+@lru_cache(maxsize=1024)
+def _field_names(key: str) -> tuple[str, str] | None:
+    """(field name, label) of an answer key ``q<n>_<field>`` — the label without the name's trailing digits,
+    for matching; None for Jotform's own keys (slug, event_id, path…). Cached: a form's keys repeat."""
+    match = _ANSWER_KEY.match(key)
+    if match is None:
+        return None
+    field = match.group(1)
+    return field, _TRAILING_DIGITS.sub("", field) or field
+
+
 def _answers(raw: dict[str, Any], person: Person) -> list[Answer]:
     """The non-empty answers (``q<n>_<field>``): name, phone and address widgets offered to ``person`` by
     their shape; the others as answers keyed by field name (its trailing digits dropped for matching)."""
     rows: list[Answer] = []
     for key, value in raw.items():
-        match = _ANSWER_KEY.match(key)
-        if match is None or value is None or value in ("", [], {}):
-            continue  # Jotform's own bookkeeping (slug, event_id, path…) or an empty answer
-        field = match.group(1)
+        names = _field_names(key)
+        if names is None or value is None or value in _EMPTY:
+            continue  # Jotform's own bookkeeping or an empty answer
+        if type(value) is str:  # the most answers: text, as _kind_value reads it
+            rows.append(Answer(names[0], names[1], "text", value))
+            continue
         if isinstance(value, dict) and _offer_widget(person, value):
             continue
         kind, shown = _kind_value(value)
-        rows.append(Answer(key=field, label=_TRAILING_DIGITS.sub("", field) or field, kind=kind, value=shown))
+        rows.append(Answer(names[0], names[1], kind, shown))
     return rows
 
 
@@ -160,15 +180,13 @@ class JotformSource(Source):
         return require_id(fields.get("submissionID"), "not a Jotform webhook: missing submissionID")
 
     def map(self, envelope: Envelope, ctx: MapContext) -> MapResult:
-        from webhook_translator.sources.jotform_models import Submission
-
         if ctx.dropped(SUBMISSION):
             return ctx.skip(SUBMISSION, "dropped_by_config")
         try:
             fields = parse_form(envelope.content_type, envelope.raw_body)
         except (ValueError, UnicodeDecodeError, LookupError):
             raise MappingError("Jotform webhook is not a form post") from None
-        submission = parse_model(Submission, fields, "Jotform webhook")
+        submission = parse_model(models.Submission, fields, "Jotform webhook")
         raw = _raw_request(submission)
         policy = form_policy(ctx, submission.formID)
         person = Person()

@@ -12,11 +12,16 @@ builds a message object per part; ~100x slower on a webhook):
   content; ``Content-Disposition: form-data`` with a ``name`` is required of every part;
 * the content is decoded with the part's ``charset`` (UTF-8 when it names none); a
   ``Content-Transfer-Encoding`` other than ``7bit``/``8bit``/``binary`` is refused (RFC 7578 §4.7).
+
+A body whose every part is what form posts send (``Content-Disposition: form-data; name="…"`` alone, UTF-8)
+is read in a few whole-body string operations (:func:`_plain_fields`, ~2x faster on Jotform's 23 parts); any
+other body part by part, as above — the same fields either way.
 """
 
 from __future__ import annotations
 
 import re
+from itertools import islice
 from typing import Final
 from urllib.parse import parse_qsl
 
@@ -37,6 +42,8 @@ _PLAIN_DISPOSITION: Final = re.compile(r'form-data;\s*name="([^"\\]+)"', re.IGNO
 #: a part whose one header is such a disposition (ASCII case-insensitive name, blanks around the value), then its
 #: blank line: its headers read at once (group 1: the value as the general reading strips it)
 _PLAIN_HEAD: Final = re.compile(rb'content-disposition:[ \t]*(form-data;[ \t]*name="[^"\\\r\n]+")[ \t]*\r\n\r\n', re.I)
+#: what follows a delimiter in the parts form posts send (then the name, ``"``, a blank line, the content)
+_PLAIN_PREFIX: Final = '\r\nContent-Disposition: form-data; name="'
 
 
 class FormError(ValueError):
@@ -77,10 +84,45 @@ def parse_form(content_type: str, body: bytes) -> dict[str, str]:
         return fields
     if media != MULTIPART:
         raise FormError("not a form post")
-    fields = {}
-    for headers, content in split_multipart(body, params.get("boundary", "")):
+    boundary = params.get("boundary", "")
+    plain = _plain_fields(body, boundary)
+    return plain if plain is not None else _read_fields(body, boundary)
+
+
+def _read_fields(body: bytes, boundary: str) -> dict[str, str]:
+    """A multipart body's fields, each part read in full (:func:`split_multipart`, :func:`_field`)."""
+    fields: dict[str, str] = {}
+    for headers, content in split_multipart(body, boundary):
         name, charset = _field(headers)
         fields.setdefault(name, content.decode(charset))
+    return fields
+
+
+def _plain_fields(body: bytes, boundary: str) -> dict[str, str] | None:
+    """:func:`_read_fields` of a body whose every part is a plain one (what form posts send: a delimiter line,
+    :data:`_PLAIN_PREFIX`, the name, a blank line, UTF-8 content), read in a few whole-body string operations
+    and one partition a part. None for any other body (another header, transport padding, a charset, bytes
+    that are not UTF-8, no closing delimiter…): the full reading then reads it, or says what is wrong."""
+    if not _BOUNDARY.fullmatch(boundary):
+        return None
+    try:  # the delimiters are ASCII: a part of the text is that part's bytes decoded
+        text = "\r\n" + body.decode("utf-8")  # a body that opens with "--boundary" opens with a delimiter
+    except UnicodeDecodeError:
+        return None
+    delimiter = "\r\n--" + boundary  # it cannot overlap itself (no CR in a boundary): count() finds every one
+    pieces = text.split(delimiter + _PLAIN_PREFIX)  # the preamble, then each part's name, blank line and content
+    last = pieces[-1]
+    close = last.find(delimiter)
+    # every delimiter but the closing one (in the last piece) opens a plain part: no piece holds another part
+    if close < 0 or not last.startswith("--", close + len(delimiter)) or text.count(delimiter) != len(pieces):
+        return None
+    pieces[-1] = last[:close]
+    fields: dict[str, str] = {}
+    for piece in islice(pieces, 1, None):
+        name, blank, content = piece.partition('"\r\n\r\n')
+        if not blank or not name or '"' in name or "\\" in name or "\r" in name or "\n" in name:
+            return None  # not the name _PLAIN_HEAD reads
+        fields.setdefault(name, content)
     return fields
 
 

@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from webhook_translator.envelope import Envelope
+from webhook_translator.lazy import lazy_module
 from webhook_translator.sources.base import HmacSource, ModelRef, require, require_id
 from webhook_translator.sources.common import clean, compact, fit_properties, iso_to_ms, scalar_text
 from webhook_translator.sources.context import MapContext, MapResult, parse_body
@@ -36,7 +37,12 @@ from webhook_translator.sources.request import InboundRequest
 from webhook_translator.sources.signing import HmacScheme
 
 if TYPE_CHECKING:
+    from webhook_translator.ours import models as ours_models
+    from webhook_translator.sources import standard_webhooks_models as models
     from webhook_translator.sources.standard_webhooks_models import StandardData
+else:  # the pydantic models: imported by the forwarder's first Standard Webhooks event, never by the receiver
+    models = lazy_module("webhook_translator.sources.standard_webhooks_models")
+    ours_models = lazy_module("webhook_translator.ours.models")
 
 #: the three headers, each with its Svix alias
 HEADERS = ("id", "timestamp", "signature")
@@ -51,8 +57,6 @@ def _header(headers: Any, name: str) -> str | None:
 
 def _time_ms(value: str | int | float | None) -> int | None:
     """An ISO 8601 time or an epoch in seconds or milliseconds, as ms."""
-    from webhook_translator.ours.models import MIN_PLAUSIBLE_MS
-
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, str):
@@ -64,15 +68,13 @@ def _time_ms(value: str | int | float | None) -> int | None:
         number = float(value)
     if not math.isfinite(number):
         return None
-    return int(number if number >= MIN_PLAUSIBLE_MS else number * 1000)
+    return int(number if number >= ours_models.MIN_PLAUSIBLE_MS else number * 1000)
 
 
 def _user_properties(data: StandardData) -> dict[str, Any]:
-    from webhook_translator.sources.standard_webhooks_models import USER_KEYS as _USER_KEYS
-
     extra = data.model_extra or {}
     props: dict[str, Any] = {}
-    for key in _USER_KEYS:
+    for key in models.USER_KEYS:
         value = extra.get(key)
         if key in _OBJECTS:
             props[key] = fit_properties(value) if isinstance(value, dict) and value else None
@@ -118,13 +120,11 @@ class StandardWebhooksSource(HmacSource):
         return ident
 
     def map(self, envelope: Envelope, ctx: MapContext) -> MapResult:
-        from webhook_translator.sources.standard_webhooks_models import StandardEvent, StandardOptions
-
-        event = parse_body(StandardEvent, envelope, "Standard Webhooks event")
+        event = parse_body(models.StandardEvent, envelope, "Standard Webhooks event")
         kind = event.type.strip()
         if ctx.dropped(kind):
             return ctx.skip(kind, "dropped_by_config")
-        ctx.options(StandardOptions)
+        ctx.options(models.StandardOptions)
         data = event.data
         ident = _header(envelope.headers, "id") or envelope.webhook_id
         when = _time_ms(event.timestamp)

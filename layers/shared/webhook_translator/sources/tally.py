@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from webhook_translator.envelope import Envelope
+from webhook_translator.lazy import lazy_module
 from webhook_translator.sources.base import HmacSource, ModelRef, mapped_part, require_id
 from webhook_translator.sources.common import fit_properties, iso_to_ms
 from webhook_translator.sources.context import MapContext, MapResult, parse_body, parse_model
@@ -32,7 +33,10 @@ from webhook_translator.sources.request import InboundRequest
 from webhook_translator.sources.signing import HmacScheme
 
 if TYPE_CHECKING:
+    from webhook_translator.sources import tally_models as models
     from webhook_translator.sources.tally_models import TallyField
+else:  # the pydantic models: imported by the forwarder's first Tally webhook, never by the receiver
+    models = lazy_module("webhook_translator.sources.tally_models")
 
 RESPONSE = "FORM_RESPONSE"
 #: Tally field type → what its value is (anything else: "other")
@@ -115,13 +119,11 @@ class TallySource(HmacSource):
         return require_id(inner.get("submissionId"), "not a Tally webhook: missing data.submissionId")
 
     def map(self, envelope: Envelope, ctx: MapContext) -> MapResult:
-        from webhook_translator.sources.tally_models import TallyData, TallyEvent
-
-        event = parse_body(TallyEvent, envelope, "Tally webhook")
+        event = parse_body(models.TallyEvent, envelope, "Tally webhook")
         kind = event.eventType
         if (skipped := ctx.unmapped(kind)) is not None:
             return skipped
-        data = parse_model(TallyData, event.data, "Tally webhook data")
+        data = parse_model(models.TallyData, event.data, "Tally webhook data")
         policy = form_policy(ctx, data.formId)
         rows = _answers(_own_fields(data.fields))
         resolution = policy.resolve(rows)

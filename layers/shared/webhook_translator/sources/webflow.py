@@ -21,10 +21,11 @@ values only when option ``include`` names them).
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from webhook_translator.envelope import Envelope
 from webhook_translator.errors import MappingError
+from webhook_translator.lazy import lazy_module
 from webhook_translator.sources.base import HmacSource, ModelRef, mapped_part, require_id
 from webhook_translator.sources.common import fit_properties, iso_to_ms
 from webhook_translator.sources.context import MapContext, MapResult, parse_body, parse_model
@@ -32,6 +33,11 @@ from webhook_translator.sources.forms import form_policy
 from webhook_translator.sources.identity import Answer, Kind
 from webhook_translator.sources.request import InboundRequest
 from webhook_translator.sources.signing import HmacScheme
+
+if TYPE_CHECKING:
+    from webhook_translator.sources import webflow_models as models
+else:  # the pydantic models: imported by the forwarder's first Webflow webhook, never by the receiver
+    models = lazy_module("webhook_translator.sources.webflow_models")
 
 SUBMISSION = "form_submission"
 
@@ -76,15 +82,13 @@ class WebflowSource(HmacSource):
         return require_id(inner.get("id"), "not a Webflow webhook: missing payload.id")
 
     def map(self, envelope: Envelope, ctx: MapContext) -> MapResult:
-        from webhook_translator.sources.webflow_models import Submission, WebflowEvent
-
-        event = parse_body(WebflowEvent, envelope, "Webflow webhook")
+        event = parse_body(models.WebflowEvent, envelope, "Webflow webhook")
         kind = event.triggerType
         if (skipped := ctx.unmapped(kind)) is not None:
             return skipped
         if event.payload is None:
             raise MappingError("Webflow webhook does not match the expected shape (payload)")
-        submission = parse_model(Submission, event.payload, "Webflow form submission")
+        submission = parse_model(models.Submission, event.payload, "Webflow form submission")
         policy = form_policy(ctx, submission.formId)
         rows = _answers(submission.data)
         resolution = policy.resolve(rows)

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from webhook_translator.envelope import Envelope
 from webhook_translator.errors import BadRequest, MappingError, SignatureError
+from webhook_translator.lazy import lazy_module
 from webhook_translator.sources.base import HmacSource, require, require_id
 from webhook_translator.sources.common import Person, clean, fit_properties
 from webhook_translator.sources.context import MapContext, MapResult, parse_model
@@ -35,7 +36,10 @@ from webhook_translator.sources.request import InboundRequest
 from webhook_translator.sources.signing import HmacScheme
 
 if TYPE_CHECKING:
+    from webhook_translator.sources import zoom_models as models
     from webhook_translator.sources.zoom_models import Attendee
+else:  # the pydantic models: imported by the forwarder's first Zoom webhook, never by the receiver
+    models = lazy_module("webhook_translator.sources.zoom_models")
 
 URL_VALIDATION = "endpoint.url_validation"
 MEETING_REGISTERED = "meeting.registration_created"
@@ -133,15 +137,13 @@ class ZoomSource(HmacSource):
         return f"{event}:{object_id}:{person_id}:{ts}"[:250]
 
     def map(self, envelope: Envelope, ctx: MapContext) -> MapResult:
-        from webhook_translator.sources.zoom_models import ZoomEvent
-
         data = envelope.json_body()
         kind = data.get("event") if isinstance(data, dict) else None
         if not isinstance(kind, str):
             raise MappingError("Zoom webhook does not match the expected shape (event)")
         if (skipped := ctx.unmapped(kind)) is not None:
             return skipped
-        event = parse_model(ZoomEvent, data, "Zoom webhook")
+        event = parse_model(models.ZoomEvent, data, "Zoom webhook")
         obj = event.payload.object
         registration = kind in _REGISTRATIONS
         who = obj.registrant if registration else obj.participant
