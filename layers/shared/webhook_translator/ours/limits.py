@@ -243,7 +243,10 @@ def _fit_object(value: Mapping[Any, Any], depth: int) -> dict[str, Any] | str:
             break
         if not isinstance(key, str) or not key.strip():
             continue
-        fitted = item if type(item) in _LEAVES else _fit(item, depth + 1)  # a leaf: no call
-        if fitted is not None:
-            out[key] = fitted
+        kind = type(item)
+        if kind is str or kind is int or kind is bool:  # a leaf is kept as it is, without a call
+            out[key] = item
+            continue
+        if item is not None and (item := _fit(item, depth + 1)) is not None:
+            out[key] = item
     return out
