@@ -497,7 +497,9 @@ def test_the_fast_path_for_plain_properties_decides_as_the_full_walk(properties:
 
     def walked() -> dict[str, Any] | str:
         problems: list[str] = []
-        cleaned = limits._check_tree(properties, depth=1, problems=problems)
+        cleaned, bound = limits._check_tree(properties, depth=1, problems=problems)
+        if not problems:  # the walk's bound never undercounts either
+            assert bound >= limits.utf16_units(json.dumps(cleaned, ensure_ascii=False, separators=(",", ":")))
         return problems[0] if problems else cleaned
 
     # When it is checked / Then the outcome is the full walk's, and the size bound never undercounts

@@ -117,37 +117,66 @@ def _plain_units(value: Mapping[str, Any]) -> int | None:
     return 2 + _UNITS_PER_ITEM * len(value) + _UNITS_PER_CHAR * chars
 
 
-def _check_tree(value: Any, *, depth: int, problems: list[str]) -> Any:
-    """Walk a properties tree; drop ``None`` values in objects (unknown is omitted)."""
-    if type(value) in _LEAVES:  # most of a tree, decided without the ABC checks below
-        return value
+def _check_tree(value: Any, *, depth: int, problems: list[str]) -> tuple[Any, int]:
+    """Walk a properties tree; drop ``None`` values in objects (unknown is omitted). Returns the cleaned
+    tree and an upper bound of its serialised size in UTF-16 units (each item counted as
+    ``_UNITS_PER_ITEM`` plus ``_UNITS_PER_CHAR`` per key and string character; a big int by its digits)."""
     if isinstance(value, dict | Mapping):
         if depth > MAX_DEPTH:
             problems.append("too_deep")
-            return value
+            return value, 0
         if len(value) > MAX_KEYS:
             problems.append("too_many_keys")
         cleaned: dict[str, Any] = {}
+        chars = items = units = 0
         for key, item in value.items():
             if not isinstance(key, str) or not key.strip():
                 problems.append("empty_key")
                 continue
-            if item is None:
+            kind = type(item)
+            if kind is str:  # a leaf is kept as it is: decided here, without a call per leaf
+                chars += len(key) + len(item)
+            elif kind is bool or (kind is int and -_PLAIN_INT < item < _PLAIN_INT):
+                chars += len(key)
+            elif item is None:
                 continue
-            # a leaf is kept as it is: decided here, without a call per leaf
-            cleaned[key] = item if type(item) in _LEAVES else _check_tree(item, depth=depth + 1, problems=problems)
-        return cleaned
+            else:
+                item, sub = _check_tree(item, depth=depth + 1, problems=problems)
+                chars += len(key)
+                units += sub
+            items += 1
+            cleaned[key] = item
+        return cleaned, 2 + units + _UNITS_PER_ITEM * items + _UNITS_PER_CHAR * chars
     if isinstance(value, list | tuple):
         if len(value) > MAX_ARRAY:
             problems.append("array_too_long")
-        return [item if type(item) in _LEAVES else _check_tree(item, depth=depth, problems=problems) for item in value]
-    if isinstance(value, float) and not math.isfinite(value):
+        out: list[Any] = []
+        chars = units = 0
+        for item in value:
+            kind = type(item)
+            if kind is str:
+                chars += len(item)
+            elif not (kind is bool or item is None or (kind is int and -_PLAIN_INT < item < _PLAIN_INT)):
+                item, sub = _check_tree(item, depth=depth, problems=problems)
+                units += sub
+            out.append(item)
+        return out, 2 + units + _UNITS_PER_ITEM * len(out) + _UNITS_PER_CHAR * chars
+    return _check_leaf(value, problems)
+
+
+def _check_leaf(value: Any, problems: list[str]) -> tuple[Any, int]:
+    """A value that is neither an object nor an array, and its bound (beyond its item's allowance)."""
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            problems.append("not_json")
+        return value, 0  # a finite float's repr fits in the item's allowance
+    if isinstance(value, str):
+        return value, _UNITS_PER_CHAR * len(value)
+    if isinstance(value, int):  # bool included; a big int: at most bit_length / 3 + 1 digits, and a sign
+        return value, value.bit_length() // 3 + 2
+    if value is not None:
         problems.append("not_json")
-        return value
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    problems.append("not_json")
-    return value
+    return value, 0
 
 
 def check_properties(value: Any, where: str = "properties") -> dict[str, Any]:
@@ -158,8 +187,8 @@ def check_properties(value: Any, where: str = "properties") -> dict[str, Any]:
     if bound is not None and bound < MAX_UTF16_UNITS:
         return dict(value)
     problems: list[str] = []
-    cleaned = _check_tree(value, depth=1, problems=problems)
-    if not problems:
+    cleaned, bound = _check_tree(value, depth=1, problems=problems)
+    if not problems and bound >= MAX_UTF16_UNITS:  # near the limit: serialise and measure
         text = json.dumps(cleaned, ensure_ascii=False, separators=(",", ":"))
         if 2 * len(text) >= MAX_UTF16_UNITS and utf16_units(text) >= MAX_UTF16_UNITS:  # ≤ 2 units a character
             problems.append("too_large")
@@ -214,7 +243,10 @@ def _fit_object(value: Mapping[Any, Any], depth: int) -> dict[str, Any] | str:
             break
         if not isinstance(key, str) or not key.strip():
             continue
-        fitted = item if type(item) in _LEAVES else _fit(item, depth + 1)  # a leaf: no call
-        if fitted is not None:
-            out[key] = fitted
+        kind = type(item)
+        if kind is str or kind is int or kind is bool:  # a leaf is kept as it is, without a call
+            out[key] = item
+            continue
+        if item is not None and (item := _fit(item, depth + 1)) is not None:
+            out[key] = item
     return out

@@ -141,6 +141,9 @@ def scalar_text(value: Any) -> str | None:
     return clean(value)
 
 
+_IDENTITIES = frozenset({"user_id", "external_id", "email"})
+
+
 @dataclass
 class Person:
     """Who submitted: identity and userProperties, filled first-come (offer in priority order)."""
@@ -154,12 +157,12 @@ class Person:
         """Take ``value`` for ``target`` unless it is already known; False when not taken (unknown target,
         unusable value, or an 'email' that is not one valid address). ``full_name`` is split into first
         and last name."""
-        if target is None or target not in TARGETS:
+        if target not in TARGETS:  # None included
             return False
-        text = scalar_text(value)
+        text = (value.strip() or None) if type(value) is str else scalar_text(value)
         if text is None:
             return False
-        if target in ("user_id", "external_id", "email"):
+        if target in _IDENTITIES:
             if target == "email" and not _labels.is_email_address(text):
                 return False
             if getattr(self, target) is None:

@@ -159,18 +159,24 @@ def resolve_identity(
     resolution = Resolution(person=person or Person())
     candidates: list[tuple[int, int, str]] = []
     consents = bool(consent_map)
-    for index, answer in enumerate(answers):
-        if consents and (key := consent_map.get(answer)) is not None:
-            _take_consent(resolution, index, key, answer.value)
-            continue
-        target = fields.get(answer) if fields is not None else None
-        found = (target, EXPLICIT) if target is not None else _inferred(table, answer.label, answer.key, answer.kind)
-        if found is not None:
-            candidates.append((found[1], index, found[0]))
+    if consents or fields is not None:
+        for index, answer in enumerate(answers):
+            if consents and (key := consent_map.get(answer)) is not None:
+                _take_consent(resolution, index, key, answer.value)
+                continue
+            target = fields.get(answer) if fields is not None else None
+            found = (target, EXPLICIT) if target is not None else _inferred(table, answer[1], answer[0], answer[2])
+            if found is not None:
+                candidates.append((found[1], index, found[0]))
+    else:  # no per-form configuration (the most forms): inference only
+        for index, (key, label, kind, _, _) in enumerate(answers):
+            if (found := _inferred(table, label, key, kind)) is not None:
+                candidates.append((found[1], index, found[0]))
     candidates.sort()
+    offer, used = resolution.person.offer, resolution.used
     for _, index, target in candidates:
-        if resolution.person.offer(target, answers[index].value):
-            resolution.used.add(index)
+        if offer(target, answers[index][3]):
+            used.add(index)
     if resolution.person.email is None:
         _only_address(answers, resolution)
     return resolution

@@ -68,15 +68,8 @@ def _number(value: float | None) -> int | float | None:
 # --- the mapper's steps: answers (through definition.fields) and hidden fields → the resolver -----
 
 
-def _kind_value(answer: TypeformAnswer, field_type: str | None) -> tuple[Kind, Any]:
-    """What the answer is and its value (choices as labels; a choice's typed-in "other" is text)."""
-    answer_type = answer["type"]
-    kind = _KINDS.get(answer_type)
-    if kind is not None and answer_type != "number":  # a plain value (the most answers): one lookup
-        value = answer.get(answer_type)
-        if kind == "text" and field_type == "long_text":
-            kind = "long_text"
-        return kind, value if isinstance(value, str | int | float | bool) else None
+def _kind_value(answer: TypeformAnswer, answer_type: str) -> tuple[Kind, Any]:
+    """What an answer of no plain kind is and its value (choices as labels; a choice's "other" is text)."""
     if answer_type == "choice" and (choice := answer.get("choice")) is not None:
         label = choice.get("label")
         return ("choice", label) if label else ("text", choice.get("other"))
@@ -89,6 +82,9 @@ def _kind_value(answer: TypeformAnswer, field_type: str | None) -> tuple[Kind, A
     return "other", None
 
 
+_row = tuple.__new__  # an Answer from its five values, without the named tuple's keyword-reading __new__
+
+
 def _answers(response: FormResponse) -> list[Answer]:
     """The answers in form order, then the hidden fields: keyed by field ref (else id), labelled by title.
 
@@ -98,6 +94,7 @@ def _answers(response: FormResponse) -> list[Answer]:
     definition = response.get("definition")
     fields = {f["id"]: f for f in definition.get("fields", ()) if f.get("id")} if definition is not None else {}
     rows: list[Answer] = []
+    append = rows.append
     for answer in response.get("answers", ()):
         field = answer.get("field") or _NO_FIELD
         fid = field.get("id")
@@ -108,10 +105,19 @@ def _answers(response: FormResponse) -> list[Answer]:
             ref = field.get("ref") or known.get("ref")
             title = field.get("title") or known.get("title")
             field_type = field.get("type") or known.get("type")
-        kind, value = _kind_value(answer, field_type)
-        rows.append(Answer(ref or fid or answer["type"], title, kind, value, fid))  # key, label, kind, value, ref
-    hidden = response.get("hidden", _NO_FIELD)
-    rows.extend(Answer(key=name, label=name, kind="hidden", value=value) for name, value in hidden.items())
+        answer_type = answer["type"]
+        kind = _KINDS.get(answer_type)
+        if kind is not None and answer_type != "number":  # a plain value (the most answers): one lookup
+            value = answer.get(answer_type)
+            if kind == "text" and field_type == "long_text":
+                kind = "long_text"
+            if not isinstance(value, str | int | float | bool):
+                value = None
+        else:
+            kind, value = _kind_value(answer, answer_type)
+        append(_row(Answer, (ref or fid or answer_type, title, kind, value, fid)))  # key, label, kind, value, ref
+    for name, value in response.get("hidden", _NO_FIELD).items():
+        append(_row(Answer, (name, name, "hidden", value, None)))
     return rows
 
 
