@@ -191,9 +191,19 @@ def _strings(node: Any) -> Iterator[str]:
             yield from _strings(value)
 
 
+def _document(smp: Sample) -> Any:
+    """The payload's values: its JSON (a body, or a body text that is JSON, as Stripe's pretty-printed
+    events), else its form fields."""
+    if not smp.is_text:
+        return smp.body
+    if "json" in smp.content_type:
+        return json.loads(smp.raw_body())
+    return parse_form(smp.content_type, smp.raw_body())
+
+
 def personal_values(smp: Sample, bodies: list[dict[str, Any]], harmless: set[str]) -> set[str]:
     """What in a payload is personal: addresses, free text, phone numbers, and every identity value mapped."""
-    leaves = list(_strings(parse_form(smp.content_type, smp.raw_body()) if smp.is_text else smp.body))
+    leaves = list(_strings(_document(smp)))
     needles = {s.strip() for s in leaves if "@" in s or " " in s.strip() or s.strip().startswith("+")}
     for body in bodies:
         needles |= {body.get("email") or ""}
