@@ -104,17 +104,27 @@ def _plain_units(value: Mapping[str, Any]) -> int | None:
     if len(value) > MAX_KEYS:
         return None
     chars = 0
-    for key, item in value.items():
-        if type(key) is not str or not key.strip():
-            return None
+    for item in value.values():  # the values in one loop; the keys below, in C
         kind = type(item)
         if kind is str:
-            chars += len(key) + len(item)
-        elif kind is bool or (kind is int and -_PLAIN_INT < item < _PLAIN_INT) or (kind is float and _finite(item)):
-            chars += len(key)
-        else:
+            chars += len(item)
+        elif kind is int:
+            if not -_PLAIN_INT < item < _PLAIN_INT:
+                return None
+        elif kind is not bool and (kind is not float or not _finite(item)):
             return None
+    if not _all_text_keys(value):
+        return None
+    chars += sum(map(len, value))
     return 2 + _UNITS_PER_ITEM * len(value) + _UNITS_PER_CHAR * chars
+
+
+def _all_text_keys(value: Mapping[Any, Any]) -> bool:
+    """Every key a string (exactly a ``str``) with something besides whitespace."""
+    return set(map(type, value)) <= _STR_ONLY and all(map(str.strip, value))
+
+
+_STR_ONLY: Final = frozenset({str})
 
 
 def _check_tree(value: Any, *, depth: int, problems: list[str]) -> tuple[Any, int]:
