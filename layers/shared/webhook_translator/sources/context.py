@@ -57,8 +57,6 @@ class MapResult(NamedTuple):
         return worst(self.failures)
 
 
-#: ``isinstance`` against a tuple: an ``int | float`` union is built anew at each call
-_NUMBERS = (int, float)
 #: how far ahead of our clock a provider's timestamp may be before it is an error (clock skew)
 FUTURE_SKEW_MS = 5 * 60 * 1000
 
@@ -134,7 +132,7 @@ class MapContext(NamedTuple):
         if "erase" in fields and fields["erase"] is None:  # every other field reads None as unknown
             del fields["erase"]
         when = fields.get("time")
-        if isinstance(when, _NUMBERS) and not isinstance(when, bool):
+        if isinstance(when, (int, float)) and not isinstance(when, bool):  # a tuple: no union built per call
             when = int(when)
             if self.now_ms < when <= self.now_ms + FUTURE_SKEW_MS:
                 when = self.now_ms

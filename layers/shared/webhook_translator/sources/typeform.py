@@ -111,7 +111,7 @@ def _answers(response: FormResponse) -> list[Answer]:
             value = answer.get(answer_type)
             if kind == "text" and field_type == "long_text":
                 kind = "long_text"
-            if not isinstance(value, str | int | float | bool):
+            if not isinstance(value, (str, int, float, bool)):  # a tuple: no union built per answer
                 value = None
         else:
             kind, value = _kind_value(answer, answer_type)
