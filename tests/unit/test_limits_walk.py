@@ -231,3 +231,23 @@ def test_generated_deep_trees_as_the_reference(value: dict[str, Any], depth: int
     for _ in range(depth):
         tree = {"k": [tree, {"x": tree}]}
     same(tree)
+
+
+def test_remembered_keys_never_excuse_a_bad_key() -> None:
+    # Given keys remembered as good (a flat object and a nested one checked before)
+    check_properties({"a": 1, "b": "x"})
+    check_properties({"o": {"a": [1], "b": None}})
+    assert {"a", "b", "o"} <= limits._KNOWN_KEYS
+    # When an object has those keys and one that breaks the rule / Then the rule is broken as ever
+    for bad in ({"a": 1, " ": 2}, {"o": {"a": 1, "": 2}}, {"o": {"a": 1, 3: 2}}, {"a": {"b": {None: 1}}}):
+        assert outcome(check_properties, bad) == outcome(ref_check, bad)
+        assert outcome(check_properties, bad)[0] == "empty_key"
+    assert not any(type(key) is not str or not key.strip() for key in limits._KNOWN_KEYS)
+
+
+def test_remembered_keys_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given as many remembered keys as the bound allows
+    monkeypatch.setattr(limits, "_KNOWN_KEYS", {f"k{i}" for i in range(4096)})
+    # When an object with a new key is checked / Then the memory starts again, with its keys
+    assert check_properties({"new": 1}) == {"new": 1}
+    assert {"new"} == limits._KNOWN_KEYS

@@ -113,7 +113,7 @@ def _plain_units(value: Mapping[str, Any]) -> int | None:
                 return None
         elif kind is not bool and (kind is not float or not _finite(item)):
             return None
-    if not _all_text_keys(value):
+    if not value.keys() <= _KNOWN_KEYS and not _known_text_keys(value):
         return None
     chars += sum(map(len, value))
     return 2 + _UNITS_PER_ITEM * len(value) + _UNITS_PER_CHAR * chars
@@ -125,13 +125,27 @@ def _all_text_keys(value: Mapping[Any, Any]) -> bool:
 
 
 _STR_ONLY: Final = frozenset({str})
+#: keys :func:`_all_text_keys` found good: a mapper's properties keep to a few names, so most objects' keys
+#: are decided by one C subset test (a few hashes) instead of a strip per key. Bounded: keys can come from
+#: payloads (answer refs); only exact ``str`` keys are added (a key equal to one of them is that text).
+_KNOWN_KEYS: set[str] = set()
+
+
+def _known_text_keys(value: Mapping[Any, Any]) -> bool:
+    """:func:`_all_text_keys`, the good keys remembered in :data:`_KNOWN_KEYS`."""
+    if not _all_text_keys(value):
+        return False
+    if len(_KNOWN_KEYS) >= 4096:
+        _KNOWN_KEYS.clear()
+    _KNOWN_KEYS.update(value)
+    return True
 
 
 def _check_tree(value: Any, *, depth: int, problems: list[str]) -> tuple[Any, int]:
     """Walk a properties tree; drop ``None`` values in objects (unknown is omitted). Returns the cleaned
     tree and an upper bound of its serialised size in UTF-16 units (each item counted as
     ``_UNITS_PER_ITEM`` plus ``_UNITS_PER_CHAR`` per key and string character; a big int by its digits)."""
-    if isinstance(value, dict | Mapping):
+    if isinstance(value, (dict, Mapping)):
         if depth > MAX_DEPTH:
             problems.append("too_deep")
             return value, 0
@@ -139,8 +153,9 @@ def _check_tree(value: Any, *, depth: int, problems: list[str]) -> tuple[Any, in
             problems.append("too_many_keys")
         cleaned: dict[str, Any] = {}
         chars = items = units = 0
+        known = value.keys() <= _KNOWN_KEYS or _known_text_keys(value)  # every key good: none checked below
         for key, item in value.items():
-            if not isinstance(key, str) or not key.strip():
+            if not known and (not isinstance(key, str) or not key.strip()):
                 problems.append("empty_key")
                 continue
             kind = type(item)
@@ -157,7 +172,7 @@ def _check_tree(value: Any, *, depth: int, problems: list[str]) -> tuple[Any, in
             items += 1
             cleaned[key] = item
         return cleaned, 2 + units + _UNITS_PER_ITEM * items + _UNITS_PER_CHAR * chars
-    if isinstance(value, list | tuple):
+    if isinstance(value, (list, tuple)):
         if len(value) > MAX_ARRAY:
             problems.append("array_too_long")
         out: list[Any] = []
@@ -191,7 +206,7 @@ def _check_leaf(value: Any, problems: list[str]) -> tuple[Any, int]:
 
 def check_properties(value: Any, where: str = "properties") -> dict[str, Any]:
     """Validate a free-form properties object against Ours's limits; return it without ``None`` values."""
-    if not isinstance(value, dict | Mapping):
+    if not isinstance(value, (dict, Mapping)):
         raise RuleBroken("dict_type", "must be an object")
     bound = _plain_units(value)
     if bound is not None and bound < MAX_UTF16_UNITS:
@@ -233,12 +248,12 @@ def _fit(value: Any, depth: int) -> Any:
         return value
     if isinstance(value, Mapping):
         return _fit_object(value, depth)
-    if isinstance(value, list | tuple):
+    if isinstance(value, (list, tuple)):
         fitted = (item if type(item) in _LEAVES else _fit(item, depth) for item in islice(value, MAX_ARRAY))
         return [f for f in fitted if f is not None]
     if isinstance(value, float) and not math.isfinite(value):
         return None
-    if value is None or isinstance(value, str | int | float | bool):
+    if value is None or isinstance(value, (str, int, float, bool)):
         return value
     return str(value)
 

@@ -147,7 +147,7 @@ _TIME_HOLDS: Final[Mapping[str, Check]] = {"time": _held}
 
 def _erase(value: Any, where: str, errors: Errors) -> Any:
     """A set (or list, tuple) of the nullable field names."""
-    if not isinstance(value, set | frozenset | list | tuple):
+    if not isinstance(value, (set, frozenset, list, tuple)):
         errors.append((where, "frozen_set_type"))
         return FAILED
     wrong = [(f"{where}.{i}", "literal_error") for i, name in enumerate(value) if name not in NULLABLE_FIELDS]

@@ -134,7 +134,7 @@ def require(condition: object, message: str) -> None:
 
 def require_id(value: object, message: str, *, max_length: int = 200) -> str:
     """A provider id: a non-empty string (numbers accepted) of at most ``max_length``; else :class:`BadRequest`."""
-    text = str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
+    text = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
     require(0 < len(text) <= max_length, message)
     require(text.isprintable(), f"{message} (unprintable characters)")
     return text

@@ -84,7 +84,7 @@ def _properties(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
         "end_time": clean(payload.get("endTime")),
         "status": clean(payload.get("status")),
         "length": payload.get("length") if isinstance(payload.get("length"), int) else None,
-        "price": payload.get("price") if isinstance(payload.get("price"), int | float) else None,
+        "price": payload.get("price") if isinstance(payload.get("price"), (int, float)) else None,
         "currency": clean(payload.get("currency")),
         "time_zone": clean(first.get("timeZone")),
         "reschedule_uid": clean(payload.get("rescheduleUid")),

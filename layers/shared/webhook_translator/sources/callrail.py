@@ -115,7 +115,7 @@ def _properties(data: dict[str, Any]) -> dict[str, Any]:
     properties: dict[str, Any] = {"callrail_id": clean(_resource_id(data))}
     for key in _PROPERTIES:
         value = data.get(key)
-        properties[key] = value if isinstance(value, bool | int | float) else scalar_text(value)
+        properties[key] = value if isinstance(value, (bool, int, float)) else scalar_text(value)
     return properties
 
 

@@ -86,7 +86,7 @@ def flat_kind(value: Any) -> Kind:
     """These senders give no types: booleans and numbers are structured, lists are choices, text is free text."""
     if isinstance(value, bool):
         return "boolean"
-    if isinstance(value, int | float):
+    if isinstance(value, (int, float)):
         return "number"
     if isinstance(value, list):
         return "choice"

@@ -124,7 +124,7 @@ def _kind_value(value: Any) -> tuple[Kind, Any]:
     choice, numbers and booleans are structured, any other text is free text."""
     if isinstance(value, bool):
         return "boolean", value
-    if isinstance(value, int | float):
+    if isinstance(value, (int, float)):
         return "number", value
     if isinstance(value, list):
         links = any(isinstance(v, str) and v.startswith(("http://", "https://")) for v in value)

@@ -38,7 +38,7 @@ def _json_variants(body: bytes) -> Iterator[tuple[str, bytes]]:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError):
         return
-    if not isinstance(data, dict | list):
+    if not isinstance(data, (dict, list)):
         return
     for label, layout in _JSON_LAYOUTS:
         try:

@@ -46,7 +46,7 @@ def _kind(value: Any) -> Kind:
     """Webflow sends no field types: booleans (checkboxes) and numbers are structured, the rest is text."""
     if isinstance(value, bool):
         return "boolean"
-    if isinstance(value, int | float):
+    if isinstance(value, (int, float)):
         return "number"
     return "text"
 
