@@ -118,3 +118,24 @@ def test_the_plans_kept_are_bounded() -> None:
     for n in range(600):
         UserProperties._read({"first_name": "a", f"unknown_{n}": 1}, "userProperties", [])
     assert len(UserProperties._PLANS) <= 512
+
+
+def test_a_compiled_plan_holds_no_name_or_value_in_its_source(monkeypatch: Any) -> None:
+    # Given the plans' compiler, its source captured
+    from webhook_translator.ours import plans
+
+    sources: list[str] = []
+    real = compile
+
+    def capture(source: str, *args: Any, **kwargs: Any) -> Any:
+        sources.append(source)
+        return real(source, *args, **kwargs)
+
+    monkeypatch.setattr(plans, "compile", capture, raising=False)
+    monkeypatch.setattr(UserProperties, "_PLANS", {})
+    # When a dict of keys never seen is read (out of field order) / Then it is read by a plan compiled for
+    # it, whose source names no field and holds none of the values: they are bound, never written in
+    record = UserProperties.parse({"zip": "78701", "first_name": " Jane "}, "userProperties", [])
+    assert record.to_ours() == {"first_name": "Jane", "zip": "78701"}
+    assert len(sources) == 1
+    assert not any(word in sources[0] for word in ("zip", "first_name", "Jane", "78701"))

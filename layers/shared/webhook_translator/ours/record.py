@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar, Self
 
 from webhook_translator.ours.checks import FAILED, Check, Errors, Field
+from webhook_translator.ours.plans import Reader, compile_plan
 
 __all__ = ["Field", "Record"]
 
@@ -45,7 +46,7 @@ class Record:
     _PLAIN: ClassVar[bool] = True
     #: an input's keys → their fields, in that order, and their Ours names in field order when that differs
     #: (see :meth:`_plan`)
-    _PLANS: ClassVar[dict[tuple[Any, ...], tuple[tuple[Field[Any], ...], tuple[str, ...] | None] | None]] = {}
+    _PLANS: ClassVar[dict[tuple[Any, ...], Reader | None]] = {}
     #: the values set, by Ours's name, in field order
     _values: dict[str, Any]
 
@@ -94,15 +95,15 @@ class Record:
         """The fields' values by Ours's name, in field order; ``checks`` replaces some fields' checks.
 
         A dict whose keys name different fields, the required ones among them, is read by its keys' plan
-        (:meth:`_plan`, kept per key tuple), a plain string of a text field (or of a JSON-value field)
-        decided inline, without a call; any other input, or a broken rule, takes :meth:`_read_each`.
+        (:meth:`_plan`, kept per key tuple: a function compiled for it, :mod:`.plans`); any other input, or
+        a broken rule, takes :meth:`_read_each`.
         """
         if type(data) is dict:
             keys = tuple(data)
-            plan = cls._PLANS.get(keys, _UNPLANNED)  # one lookup: another thread may clear the plans
+            plan: Reader | None = cls._PLANS.get(keys, _UNPLANNED)  # one lookup: another thread may clear the plans
             if plan is _UNPLANNED:
                 plan = cls._plan(keys)
-            if plan is not None and (planned := cls._read_planned(plan, data, errors, checks)) is not None:
+            if plan is not None and (planned := plan(data, errors, checks)) is not None:
                 return planned
         return cls._read_each(data, where, errors, checks)
 
@@ -143,8 +144,8 @@ class Record:
         return values
 
     @classmethod
-    def _plan(cls, keys: tuple[Any, ...]) -> tuple[tuple[Field[Any], ...], tuple[str, ...] | None] | None:
-        """The fields of ``keys`` in their order, and their names in field order unless that is the same; None
+    def _plan(cls, keys: tuple[Any, ...]) -> Reader | None:
+        """The read of a dict of ``keys`` (:func:`.plans.compile_plan` of their fields, in their order); None
         unless each key names a different field and every required field is there (:meth:`_read_each` then)."""
         fields = [cls._BY_KEY.get(key) if type(key) is str else None for key in keys]
         plan = None
@@ -153,46 +154,11 @@ class Record:
             if len(set(indexes)) == len(indexes) and all(f in fields for f in cls._REQUIRED):
                 given = tuple(f for f in fields if f is not None)
                 in_order = None if indexes == sorted(indexes) else tuple(f.sent for f in sorted(given, key=_index))
-                plan = (given, in_order)
+                plan = compile_plan(given, in_order, cls.__name__)
         if len(cls._PLANS) >= 512:  # bounded: the key sets mappers send are few, but nothing limits them
             cls._PLANS.clear()
         cls._PLANS[keys] = plan
         return plan
-
-    @classmethod
-    def _read_planned(
-        cls,
-        plan: tuple[tuple[Field[Any], ...], tuple[str, ...] | None],
-        data: dict[str, Any],
-        errors: Errors,
-        checks: Mapping[str, Check] | None,
-    ) -> dict[str, Any] | None:
-        """:meth:`_read` of a dict by its keys' plan; None once a value breaks a rule (nothing added to
-        ``errors``: the full pass then reports it, in its place)."""
-        fields, in_order = plan
-        values: dict[str, Any] = {}
-        for field, value in zip(fields, data.values(), strict=True):
-            if type(value) is str:
-                if field.text_half:
-                    kept = value.strip()
-                    if kept and len(kept) <= field.text_half:
-                        values[field.sent] = kept
-                        continue
-                elif field.json_text and value.strip():
-                    values[field.sent] = value
-                    continue
-            elif value is None and field.none_unset:
-                continue
-            mark = len(errors)
-            kept = (field.check if checks is None else checks.get(field.name, field.check))(value, field.sent, errors)
-            if kept is FAILED:
-                del errors[mark:]
-                return None
-            if kept is not None:
-                values[field.sent] = kept
-        if in_order is not None:  # given in another order: the record's (and its body's) is the fields'
-            values = {name: values[name] for name in in_order if name in values}
-        return values
 
     @staticmethod
     def _checked(
