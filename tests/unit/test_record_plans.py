@@ -139,3 +139,27 @@ def test_a_compiled_plan_holds_no_name_or_value_in_its_source(monkeypatch: Any) 
     assert record.to_ours() == {"first_name": "Jane", "zip": "78701"}
     assert len(sources) == 1
     assert not any(word in sources[0] for word in ("zip", "first_name", "Jane", "78701"))
+
+
+class _Refusing(Record):
+    """A record whose precheck refuses one of its own fields' keys (the plan must not skip it)."""
+
+    __slots__ = ()
+    kept = Field[str](text(100))
+    banned = Field[str](text(100))
+
+    @classmethod
+    def _precheck(cls, data: Any, where: str, errors: Errors) -> None:
+        if "banned" in data:
+            errors.append((where, "banned"))
+
+
+def test_a_key_tuple_the_precheck_refuses_has_no_plan() -> None:
+    # Given dicts of the same keys read twice (the second read by the plan, if there were one)
+    for _ in range(2):
+        errors: Errors = []
+        # When the precheck refuses a key / Then the record fails with its rule, every time
+        assert _Refusing.parse({"kept": "a", "banned": "b"}, "x", errors) is not None
+        assert errors == [("x", "banned")]
+        assert _Refusing.parse({"kept": " a "}, "x", []).to_ours() == {"kept": "a"}
+    assert _Refusing._PLANS[("kept", "banned")] is None

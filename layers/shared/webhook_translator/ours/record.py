@@ -72,7 +72,16 @@ class Record:
     @classmethod
     def parse(cls, data: Any, where: str, errors: Errors) -> Self | Any:
         """The record of ``data``, or :data:`FAILED` once every broken rule is in ``errors``."""
-        if type(data) is not dict and not isinstance(data, Mapping):  # a dict without the ABC's check
+        if type(data) is dict:  # a dict of a planned key tuple (whose keys pass the precheck): one step
+            keys = tuple(data)
+            plan: Reader | None = cls._PLANS.get(keys, _UNPLANNED)  # one lookup: another thread may clear them
+            if plan is _UNPLANNED:
+                plan = cls._plan(keys)
+            if plan is not None and (planned := plan(data, errors, None)) is not None:
+                record = _new(cls)
+                _set_values(record, planned)
+                return record
+        elif not isinstance(data, Mapping):  # a dict without the ABC's check
             errors.append((where, "model_type"))
             return FAILED
         before = len(errors)
@@ -86,7 +95,8 @@ class Record:
 
     @classmethod
     def _precheck(cls, data: Mapping[str, Any], where: str, errors: Errors) -> None:
-        """A rule on the whole input, before its fields are read (none by default)."""
+        """A rule on the input's keys, before its fields are read (none by default); a key tuple it refuses
+        has no plan (:meth:`_plan` asks it), so the planned read needs no precheck."""
 
     @classmethod
     def _read(
@@ -151,7 +161,9 @@ class Record:
         plan = None
         if None not in fields:
             indexes = [f.index for f in fields if f is not None]
-            if len(set(indexes)) == len(indexes) and all(f in fields for f in cls._REQUIRED):
+            refused: Errors = []
+            cls._precheck(dict.fromkeys(keys), "", refused)
+            if len(set(indexes)) == len(indexes) and all(f in fields for f in cls._REQUIRED) and not refused:
                 given = tuple(f for f in fields if f is not None)
                 in_order = None if indexes == sorted(indexes) else tuple(f.sent for f in sorted(given, key=_index))
                 plan = compile_plan(given, in_order, cls.__name__)
@@ -186,8 +198,8 @@ class Record:
 
     @classmethod
     def _of(cls, values: dict[str, Any]) -> Self:
-        record = object.__new__(cls)
-        object.__setattr__(record, "_values", values)
+        record = _new(cls)
+        _set_values(record, values)
         return record
 
     def to_ours(self) -> dict[str, Any]:
@@ -235,3 +247,8 @@ def _copied(value: Any) -> Any:
 
 def _index(field: Field[Any]) -> int:
     return field.index
+
+
+_new = object.__new__
+#: the ``_values`` slot's own setter (a record's ``__setattr__`` refuses every name)
+_set_values = vars(Record)["_values"].__set__
