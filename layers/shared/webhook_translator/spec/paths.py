@@ -183,20 +183,48 @@ class Path:
     parsed: dict[str, Any]
     #: a plain dotted path (``data.object.id``) as its keys, walked without the interpreter (same result)
     keys: tuple[str, ...] | None = None
+    #: a function called on plain paths and literals (``upper(data.object.currency)``): its name and each
+    #: argument's keys (None for a literal, then its value) — the arguments found without the interpreter,
+    #: the function called as the interpreter calls it (its arguments' types checked the same way)
+    call: tuple[str, tuple[tuple[tuple[str, ...] | None, Any], ...]] | None = None
 
     def search(self, data: Any) -> Any:
         """The value at this path in ``data`` (None when absent); :class:`MappingError` naming the path
         (never a value) when the expression cannot be evaluated on this payload."""
         if self.keys is not None:
-            for key in self.keys:
-                if not isinstance(data, dict):
-                    return None
-                data = data.get(key)
-            return data
+            return _walk(self.keys, data)
         try:
+            if self.call is not None:
+                name, args = self.call
+                found = [_walk(keys, data) if keys is not None else literal for keys, literal in args]
+                return _FUNCTIONS.call_function(name, found)
             return _INTERPRETER.visit(self.parsed, data)
         except exceptions.JMESPathError as exc:
             raise MappingError(f"spec path {self.where} could not be evaluated ({type(exc).__name__})") from None
+
+
+def _walk(keys: tuple[str, ...], data: Any) -> Any:
+    """A plain path's value: each key looked up in turn (None once one is absent or not an object)."""
+    for key in keys:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
+def _plain_call(node: Mapping[str, Any]) -> tuple[str, tuple[tuple[tuple[str, ...] | None, Any], ...]] | None:
+    """A function call whose arguments are all plain paths or literals (see :attr:`Path.call`); else None."""
+    if node.get("type") != "function_expression":
+        return None
+    args: list[tuple[tuple[str, ...] | None, Any]] = []
+    for child in node.get("children") or ():
+        if child.get("type") == "literal":
+            args.append((None, child.get("value")))
+        elif (keys := _plain_keys(child)) is not None:
+            args.append((keys, None))
+        else:
+            return None
+    return str(node["value"]), tuple(args)
 
 
 def _plain_keys(node: Mapping[str, Any]) -> tuple[str, ...] | None:
@@ -245,4 +273,4 @@ def compile_path(where: str, text: Any) -> Path:
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise SpecError(where, f"invalid JMESPath {expression[:80]!r}: {detail[:160]}") from None
     _check_calls(where, parsed)
-    return Path(where, expression, parsed, _plain_keys(parsed))
+    return Path(where, expression, parsed, _plain_keys(parsed), _plain_call(parsed))
