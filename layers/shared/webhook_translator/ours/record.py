@@ -44,8 +44,8 @@ class Record:
     _NESTED: ClassVar[tuple[str, ...]] = ()
     #: every field sent, none a nested record: the body is the values as they are
     _PLAIN: ClassVar[bool] = True
-    #: an input's keys → their fields, in that order, and their Ours names in field order when that differs
-    #: (see :meth:`_plan`)
+    #: an input's key tuple → the read compiled for it (:mod:`.plans`), or None: the key-by-key read (see
+    #: :meth:`_plan`)
     _PLANS: ClassVar[dict[tuple[Any, ...], Reader | None]] = {}
     #: the values set, by Ours's name, in field order
     _values: dict[str, Any]
@@ -81,6 +81,7 @@ class Record:
                 record = _new(cls)
                 _set_values(record, planned)
                 return record
+            # a broken rule, or keys without a plan: the full read below reports every rule
         elif not isinstance(data, Mapping):  # a dict without the ABC's check
             errors.append((where, "model_type"))
             return FAILED
