@@ -89,7 +89,7 @@ class Record:
         cls._precheck(data, where, errors)
         if len(errors) > before:
             return FAILED
-        values = cls._read(data, where, errors)
+        values = cls._read_each(data, where, errors, None)  # a dict's plan was tried above: not again
         if len(errors) > before:
             return FAILED
         return cls._of(values)
